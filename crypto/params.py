@@ -1,0 +1,34 @@
+"""Argon2id cost parameters: the single production constant and its validated type.
+
+``KDF_PARAMS`` is used for passphrase wrapping, receipt derivation and password hashing.
+Tests build cheaper ``KdfParams`` themselves; no cheap constant lives in crypto/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ARGON2ID_OPSLIMIT_MIN = 1
+ARGON2ID_MEMLIMIT_MIN = 8192
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost: ``opslimit`` passes and ``memlimit`` bytes of memory (libsodium units)."""
+
+    opslimit: int
+    memlimit: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.opslimit, bool) or not isinstance(self.opslimit, int):
+            raise ValueError("opslimit must be an int")
+        if isinstance(self.memlimit, bool) or not isinstance(self.memlimit, int):
+            raise ValueError("memlimit must be an int")
+        if self.opslimit < ARGON2ID_OPSLIMIT_MIN:
+            raise ValueError(f"opslimit must be at least {ARGON2ID_OPSLIMIT_MIN}")
+        if self.memlimit < ARGON2ID_MEMLIMIT_MIN:
+            raise ValueError(f"memlimit must be at least {ARGON2ID_MEMLIMIT_MIN} bytes")
+
+
+# libsodium's "moderate" opslimit with 64 MiB: about 0.2-0.5 s on a server core.
+KDF_PARAMS = KdfParams(opslimit=3, memlimit=64 * 1024 * 1024)
