@@ -1,0 +1,161 @@
+"""Cost of Redress's cryptography, each beside the raw libsodium operation it wraps.
+
+The baselines call PyNaCl's bindings directly. Only crypto/ may use PyNaCl in the product; the
+benchmark imports it solely to measure the same primitive without Redress's framing, so the
+ratio shows what the envelope, associated data and Python layering cost.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from nacl.bindings import (
+    crypto_aead_xchacha20poly1305_ietf_decrypt,
+    crypto_aead_xchacha20poly1305_ietf_encrypt,
+    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+    crypto_secretstream_xchacha20poly1305_init_pull,
+    crypto_secretstream_xchacha20poly1305_init_push,
+    crypto_secretstream_xchacha20poly1305_pull,
+    crypto_secretstream_xchacha20poly1305_push,
+    crypto_secretstream_xchacha20poly1305_state,
+    crypto_secretstream_xchacha20poly1305_TAG_FINAL,
+    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE,
+)
+from nacl.utils import random
+
+from bench.harness import Result, compared, median_time
+from crypto.fields import FieldContext, associated_data, decrypt_field, encrypt_field
+from crypto.keys import random_key
+from crypto.params import KDF_PARAMS
+from crypto.passwords import hash_password
+from crypto.receipts import derive_reporter_keys, new_receipt, normalise_receipt
+from crypto.streams import STREAM_CHUNK_SIZE, StreamEncryptor, decrypt_stream
+
+KIB, MIB = 1024, 1024 * 1024
+MB = 1_000_000  # throughput is reported in decimal megabytes per second
+REPORT_SIZE = 4 * KIB
+FIELD_ROUNDS = 5000  # encrypt+decrypt pairs per timing
+STREAM_SIZE = 256 * MIB
+WRITE_SIZE = 1 * MIB
+STREAM_REPEAT = 3
+KDF_REPEAT = 5
+CONTEXT = FieldContext("report", "2f1c6a0e-bench-case", "")
+# Stand-in associated data for the baselines, as long as Redress's own for CONTEXT (streams
+# prefix it with their 8-byte header).
+BASELINE_FIELD_AD = bytes(len(associated_data(CONTEXT)))
+BASELINE_STREAM_AD = bytes(8 + len(BASELINE_FIELD_AD))
+
+
+def _fields() -> Result:
+    key, report = random_key(), os.urandom(REPORT_SIZE)
+
+    def redress() -> None:
+        for _ in range(FIELD_ROUNDS):
+            decrypt_field(key, encrypt_field(key, report, CONTEXT), CONTEXT)
+
+    def raw() -> None:
+        for _ in range(FIELD_ROUNDS):
+            nonce = random(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+            sealed = crypto_aead_xchacha20poly1305_ietf_encrypt(
+                report, BASELINE_FIELD_AD, nonce, key
+            )
+            crypto_aead_xchacha20poly1305_ietf_decrypt(sealed, BASELINE_FIELD_AD, nonce, key)
+
+    return compared(
+        "field encrypt+decrypt, 4 KiB report",
+        FIELD_ROUNDS / median_time(redress, repeat=7),
+        "ops/s",
+        FIELD_ROUNDS / median_time(raw, repeat=7),
+    )
+
+
+def _redress_encrypt(key: bytes, write: bytes, writes: int, dst: BinaryIO) -> None:
+    encryptor = StreamEncryptor(key, dst, CONTEXT)
+    for _ in range(writes):
+        encryptor.write(write)
+    encryptor.finish()
+
+
+def _raw_push(key: bytes, blocks: list[bytes], emit: Callable[[bytes], object]) -> None:
+    """Secretstream-encrypt ``blocks`` of plaintext (the last one FINAL), emitting each piece."""
+    state = crypto_secretstream_xchacha20poly1305_state()
+    emit(crypto_secretstream_xchacha20poly1305_init_push(state, key))
+    last = len(blocks) - 1
+    for index, block in enumerate(blocks):
+        tag = (
+            crypto_secretstream_xchacha20poly1305_TAG_FINAL
+            if index == last
+            else crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+        )
+        emit(crypto_secretstream_xchacha20poly1305_push(state, block, BASELINE_STREAM_AD, tag))
+
+
+def _raw_pull(key: bytes, chunks: list[bytes]) -> Iterator[bytes]:
+    state = crypto_secretstream_xchacha20poly1305_state()
+    crypto_secretstream_xchacha20poly1305_init_pull(state, chunks[0], key)
+    for chunk in chunks[1:]:
+        yield crypto_secretstream_xchacha20poly1305_pull(state, chunk, BASELINE_STREAM_AD)[0]
+
+
+def _streams() -> list[Result]:
+    key = random_key()
+    write = os.urandom(WRITE_SIZE)
+    writes = STREAM_SIZE // WRITE_SIZE
+    # The baseline pushes the chunks Redress puts on the wire (STREAM_CHUNK_SIZE), not the
+    # 1 MiB writes, so both do the same number of libsodium calls.
+    blocks = [write[i : i + STREAM_CHUNK_SIZE] for i in range(0, WRITE_SIZE, STREAM_CHUNK_SIZE)]
+    raw_blocks = blocks * writes
+
+    with open(os.devnull, "wb") as discard:
+        encrypt = median_time(
+            lambda: _redress_encrypt(key, write, writes, discard), repeat=STREAM_REPEAT
+        )
+        raw_encrypt = median_time(
+            lambda: _raw_push(key, raw_blocks, discard.write), repeat=STREAM_REPEAT
+        )
+    raw_chunks: list[bytes] = []
+    _raw_push(key, raw_blocks, raw_chunks.append)
+
+    stored = io.BytesIO()
+    _redress_encrypt(key, write, writes, stored)
+
+    def redress_decrypt() -> None:
+        stored.seek(0)
+        for _ in decrypt_stream(key, stored, CONTEXT):
+            pass
+
+    def raw_decrypt() -> None:
+        for _ in _raw_pull(key, raw_chunks):
+            pass
+
+    decrypt = median_time(redress_decrypt, repeat=STREAM_REPEAT)
+    raw_decrypt_time = median_time(raw_decrypt, repeat=STREAM_REPEAT)
+    rate = STREAM_SIZE / MB
+    return [
+        compared(
+            "StreamEncryptor, 256 MiB in 1 MiB writes", rate / encrypt, "MB/s", rate / raw_encrypt
+        ),
+        compared("decrypt_stream, 256 MiB", rate / decrypt, "MB/s", rate / raw_decrypt_time),
+    ]
+
+
+def _kdf() -> list[Result]:
+    normalised = normalise_receipt(new_receipt())
+    salt = os.urandom(16)  # receipt salts are 16 bytes
+    derive = median_time(
+        lambda: derive_reporter_keys(normalised, salt, KDF_PARAMS), repeat=KDF_REPEAT
+    )
+    hashing = median_time(lambda: hash_password("correct horse battery staple"), repeat=KDF_REPEAT)
+    cost = f"Argon2id t={KDF_PARAMS.opslimit}, {KDF_PARAMS.memlimit // MIB} MiB"
+    return [
+        Result(f"receipt key derivation ({cost})", derive * 1000, "ms"),
+        Result(f"password hash ({cost})", hashing * 1000, "ms"),
+    ]
+
+
+def run() -> list[Result]:
+    """Measure fields, streams and key derivation."""
+    return [_fields(), *_streams(), *_kdf()]

@@ -1,0 +1,1 @@
+"""Helpers that give tests real infrastructure: a throwaway PostgreSQL and headless Chromium."""

@@ -1,0 +1,171 @@
+"""Throwaway PostgreSQL clusters for tests.
+
+``throwaway_postgres()`` creates a private cluster in a fresh temporary directory, listening only
+on a Unix socket in that directory (no TCP port, so parallel runs cannot collide), with durability
+switched off for speed. It yields an SQLAlchemy URL and, on exit, stops the server and removes
+every file it made, also when the body raised.
+
+Set ``REDRESS_TEST_POSTGRES_URL`` to an SQLAlchemy URL to use an existing server instead; its role
+must be allowed to create databases.
+
+PostgreSQL refuses to run as root, so when the tests run as root the server binaries run as the
+``postgres`` system user, which owns the temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+URL_ENV = "REDRESS_TEST_POSTGRES_URL"
+SUPERUSER = "redress"
+DATABASE = "redress_test"
+TEMP_PREFIX = "redress-pg-"  # .ci/run looks for leftover clusters under this prefix
+SERVER_SETTINGS = {
+    "listen_addresses": "''",
+    "fsync": "off",
+    "full_page_writes": "off",
+    "synchronous_commit": "off",
+}
+START_TIMEOUT_S = 60
+
+
+class PostgresUnavailable(Exception):
+    """PostgreSQL server binaries are missing or cannot be run here."""
+
+
+def find_bindir() -> Path | None:
+    """The directory holding initdb and pg_ctl: from PATH, else the newest Debian install."""
+    on_path = shutil.which("initdb")
+    candidates = [Path(on_path).resolve().parent] if on_path else []
+
+    def version(bindir: Path) -> tuple[int, ...]:
+        return tuple(int(part) for part in re.findall(r"\d+", bindir.parent.name))
+
+    debian = Path("/usr/lib/postgresql").glob("*/bin")
+    candidates += sorted(debian, key=version, reverse=True)
+    for bindir in candidates:
+        if all((bindir / tool).is_file() for tool in ("initdb", "pg_ctl", "postgres")):
+            return bindir
+    return None
+
+
+def _runas_prefix() -> tuple[list[str], int | None]:
+    """The command prefix and uid under which to run the server binaries."""
+    if os.geteuid() != 0:
+        return [], None
+    try:
+        uid = pwd.getpwnam("postgres").pw_uid
+    except KeyError:
+        raise PostgresUnavailable(
+            "running as root, but there is no 'postgres' user to run PostgreSQL as"
+        ) from None
+    return ["runuser", "-u", "postgres", "--"], uid
+
+
+def _run(what: str, command: list[str], cwd: Path, log: Path | None = None) -> None:
+    """Run a server tool; on failure raise PostgresUnavailable with its output and the log."""
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        server_log = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+        raise PostgresUnavailable(
+            f"{what} failed (exit {result.returncode}): {' '.join(command)}\n"
+            f"{result.stdout}{result.stderr}{server_log}"
+        )
+
+
+def _libpq_conninfo(url: str) -> str:
+    """A libpq URI for an SQLAlchemy ``postgresql+driver://`` URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    """Create database ``name`` (dropping any previous one) and return its SQLAlchemy URL."""
+    drop_database(admin_url, name)
+    with psycopg.connect(_libpq_conninfo(admin_url), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return _with_database(admin_url, name)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop database ``name`` if it exists, disconnecting any sessions still using it."""
+    with psycopg.connect(_libpq_conninfo(admin_url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """Yield the SQLAlchemy URL of an empty ``redress_test`` database on a private server."""
+    existing = os.environ.get(URL_ENV)
+    if existing:
+        yield existing
+        return
+
+    bindir = find_bindir()
+    if bindir is None:
+        raise PostgresUnavailable(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or under "
+            f"/usr/lib/postgresql/*/bin; install Debian's 'postgresql' or set {URL_ENV}"
+        )
+    prefix, uid = _runas_prefix()
+
+    base = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    data, sockets, log = base / "data", base / "sockets", base / "server.log"
+    sockets.mkdir()
+    if uid is not None:
+        for path in (base, sockets):
+            os.chown(path, uid, -1)
+    pg_ctl = [*prefix, str(bindir / "pg_ctl"), "-D", str(data)]
+    try:
+        _run(
+            "initdb",
+            [
+                *prefix,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                SUPERUSER,
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+                "--no-instructions",
+            ],
+            cwd=base,
+        )
+        settings = {**SERVER_SETTINGS, "unix_socket_directories": f"'{sockets}'"}
+        # Appending keeps the file's owner (the server's user) and overrides earlier lines.
+        with (data / "postgresql.conf").open("a") as conf:
+            conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+        try:
+            # -l sends the server's output to a file: a pipe inherited by the server would keep
+            # subprocess.run waiting for EOF after pg_ctl itself has exited.
+            start = [*pg_ctl, "-l", str(log), "-w", "-t", str(START_TIMEOUT_S), "start"]
+            _run("starting PostgreSQL", start, base, log)
+            admin_url = f"postgresql+psycopg://{SUPERUSER}@/postgres?host={sockets}"
+            yield fresh_database(admin_url, DATABASE)
+        finally:
+            if (data / "postmaster.pid").exists():
+                _run("stopping PostgreSQL", [*pg_ctl, "-m", "immediate", "-w", "stop"], base, log)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
