@@ -1,0 +1,110 @@
+"""Per-case keys: created with a case, sealed to each recipient, opened by whoever holds a copy.
+
+Who can open what:
+- the thread key (report, attachments, messages both ways): every caseworker the case is
+  granted to, the reporter, and the organisation recovery key;
+- the internal key (notes, evidence, decision rationale): granted caseworkers and the recovery
+  key, never the reporter.
+Granting re-seals keys for a new holder; it never re-encrypts content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto.keys import KeyPair, random_key
+from crypto.sealing import open_sealed, seal_to
+from redress import contexts
+from redress.models import CaseKey, Caseworker, KeyKind, Recipient
+
+
+class NoKeyError(Exception):
+    """This holder has no sealed copy of the case key: the case is not granted to them."""
+
+
+@dataclass(frozen=True)
+class CaseSecrets:
+    thread_key: bytes = field(repr=False)
+    internal_key: bytes = field(repr=False)
+
+    def key(self, kind: KeyKind) -> bytes:
+        return self.thread_key if kind is KeyKind.THREAD else self.internal_key
+
+
+def new_case_secrets() -> CaseSecrets:
+    return CaseSecrets(thread_key=random_key(), internal_key=random_key())
+
+
+def _sealed(
+    case_id: str,
+    kind: KeyKind,
+    key: bytes,
+    recipient: Recipient,
+    public: bytes,
+    caseworker_id: str | None = None,
+) -> CaseKey:
+    context = contexts.case_key(case_id, kind, recipient, caseworker_id)
+    return CaseKey(
+        case_id=case_id,
+        kind=kind,
+        recipient=recipient,
+        caseworker_id=caseworker_id,
+        sealed=seal_to(public, key, context),
+    )
+
+
+def seal_new_case(
+    case_id: str,
+    secrets: CaseSecrets,
+    *,
+    caseworkers: Iterable[Caseworker],
+    reporter_public: bytes,
+    recovery_public: bytes,
+) -> list[CaseKey]:
+    """Sealed copies for a new case: both keys to caseworkers and recovery; thread to reporter."""
+    rows = [
+        _sealed(case_id, KeyKind.THREAD, secrets.thread_key, Recipient.REPORTER, reporter_public)
+    ]
+    for kind in KeyKind:
+        key = secrets.key(kind)
+        rows.append(_sealed(case_id, kind, key, Recipient.RECOVERY, recovery_public))
+        rows.extend(
+            _sealed(case_id, kind, key, Recipient.CASEWORKER, worker.public_key, worker.id)
+            for worker in caseworkers
+        )
+    return rows
+
+
+def open_caseworker_key(
+    db: Session, case_id: str, kind: KeyKind, caseworker_id: str, keypair: KeyPair
+) -> bytes:
+    sealed = db.scalar(
+        select(CaseKey.sealed).where(
+            CaseKey.case_id == case_id,
+            CaseKey.kind == kind,
+            CaseKey.recipient == Recipient.CASEWORKER,
+            CaseKey.caseworker_id == caseworker_id,
+        )
+    )
+    if sealed is None:
+        raise NoKeyError(case_id)
+    context = contexts.case_key(case_id, kind, Recipient.CASEWORKER, caseworker_id)
+    return open_sealed(sealed, keypair, context)
+
+
+def open_reporter_thread_key(db: Session, case_id: str, keypair: KeyPair) -> bytes:
+    sealed = db.scalar(
+        select(CaseKey.sealed).where(
+            CaseKey.case_id == case_id,
+            CaseKey.kind == KeyKind.THREAD,
+            CaseKey.recipient == Recipient.REPORTER,
+        )
+    )
+    if sealed is None:
+        raise NoKeyError(case_id)
+    context = contexts.case_key(case_id, KeyKind.THREAD, Recipient.REPORTER, None)
+    return open_sealed(sealed, keypair, context)

@@ -1,0 +1,219 @@
+"""The caseworker's side of a case: the case list, reading a case, replying, downloading files.
+
+Every function takes the caseworker's unlocked identity; a case the caseworker holds no sealed key
+for raises :class:`redress.casekeys.NoKeyError`, which the console turns into a 404.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from crypto.errors import CryptoError
+from crypto.fields import decrypt_field
+from redress import audit, casekeys, clock, contexts, workflow
+from redress.accounts import StaffIdentity
+from redress.attachments import (
+    AttachmentView,
+    attach_upload,
+    commit_with_uploads,
+    read_attachment,
+)
+from redress.blobs import BlobStore
+from redress.messages import MessageView, append_message, mark_read, read_thread
+from redress.models import (
+    Attachment,
+    Author,
+    Case,
+    CaseField,
+    CaseKey,
+    CaseStatus,
+    KeyKind,
+    Message,
+    Recipient,
+)
+from redress.submissions import REPORT_FIELD
+from redress.uploads import EncryptedUpload
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: str
+    reference: str
+    status: CaseStatus
+    received_on: date
+    acknowledgement_due: date
+    feedback_due: date | None
+    overdue: bool
+    unread: int
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    summary: CaseSummary
+    # None when the report failed its integrity check.
+    answers: dict[str, str] | None
+    report_attachments: list[AttachmentView]
+    messages: list[MessageView]
+
+
+def _summary(case: Case, unread: int, today: date) -> CaseSummary:
+    return CaseSummary(
+        id=case.id,
+        reference=case.reference,
+        status=case.status,
+        received_on=case.received_on,
+        acknowledgement_due=case.acknowledgement_due,
+        feedback_due=case.feedback_due,
+        overdue=workflow.is_overdue(case, today),
+        unread=unread,
+    )
+
+
+def list_cases(db: Session, identity: StaffIdentity) -> list[CaseSummary]:
+    """Cases granted to this caseworker, newest first, with unread reporter messages counted."""
+    unread = (
+        select(Message.case_id, func.count().label("unread"))
+        .where(Message.author == Author.REPORTER, Message.read_by_caseworkers.is_(False))
+        .group_by(Message.case_id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(Case, func.coalesce(unread.c.unread, 0))
+        .join(
+            CaseKey,
+            and_(
+                CaseKey.case_id == Case.id,
+                CaseKey.kind == KeyKind.THREAD,
+                CaseKey.recipient == Recipient.CASEWORKER,
+                CaseKey.caseworker_id == identity.caseworker_id,
+            ),
+        )
+        .outerjoin(unread, unread.c.case_id == Case.id)
+        .order_by(Case.received_on.desc(), Case.reference)
+    ).all()
+    today = clock.today()
+    return [_summary(case, count, today) for case, count in rows]
+
+
+def _thread_key(db: Session, case_id: str, identity: StaffIdentity) -> bytes:
+    return casekeys.open_caseworker_key(
+        db, case_id, KeyKind.THREAD, identity.caseworker_id, identity.keypair
+    )
+
+
+def _answers(db: Session, case_id: str, thread_key: bytes) -> dict[str, str] | None:
+    field = db.scalar(
+        select(CaseField).where(CaseField.case_id == case_id, CaseField.name == REPORT_FIELD)
+    )
+    if field is None:
+        return None
+    try:
+        report = json.loads(
+            decrypt_field(thread_key, field.ciphertext, contexts.case_field(case_id, REPORT_FIELD))
+        )
+        return {str(key): str(value) for key, value in report["answers"].items()}
+    except (CryptoError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def open_case(db: Session, case_id: str, identity: StaffIdentity) -> CaseFile:
+    thread_key = _thread_key(db, case_id, identity)
+    case = db.get_one(Case, case_id)
+    thread = read_thread(db, case_id, thread_key)
+    messages, report_files = thread.messages, thread.report_attachments
+    from_reporter = [
+        m for m in messages if m.author is Author.REPORTER and not m.read_by_caseworkers
+    ]
+    answers = _answers(db, case_id, thread_key)
+    mark_read(db, case_id, by_reporter=False)
+    audit.record(
+        db,
+        "case.viewed",
+        actor="caseworker",
+        at=clock.utcnow(),
+        caseworker_id=identity.caseworker_id,
+        case_id=case_id,
+        detail={"integrity_failures": _failures(answers, report_files, messages)},
+    )
+    db.commit()
+    return CaseFile(
+        _summary(case, len(from_reporter), clock.today()), answers, report_files, messages
+    )
+
+
+def _failures(
+    answers: dict[str, str] | None, files: list[AttachmentView], messages: list[MessageView]
+) -> int:
+    return (
+        (answers is None)
+        + sum(not f.intact for f in files)
+        + sum(not m.intact for m in messages)
+        + sum(not f.intact for m in messages for f in m.attachments)
+    )
+
+
+def reply(
+    db: Session,
+    store: BlobStore,
+    case_id: str,
+    identity: StaffIdentity,
+    text: str,
+    uploads: Sequence[EncryptedUpload],
+) -> None:
+    thread_key = _thread_key(db, case_id, identity)
+    today = clock.today()
+    message = append_message(
+        db,
+        case_id,
+        thread_key,
+        Author.CASEWORKER,
+        text=text,
+        caseworker_id=identity.caseworker_id,
+        today=today,
+    )
+    for upload in uploads:
+        attach_upload(
+            db, case_id, thread_key, KeyKind.THREAD, upload, message_id=message.id, today=today
+        )
+    audit.record(
+        db,
+        "message.sent",
+        actor="caseworker",
+        at=clock.utcnow(),
+        caseworker_id=identity.caseworker_id,
+        case_id=case_id,
+        detail={"attachments": len(uploads)},
+    )
+    commit_with_uploads(db, store, uploads)
+
+
+def download(
+    db: Session, store: BlobStore, case_id: str, attachment_id: str, identity: StaffIdentity
+) -> tuple[AttachmentView, Iterator[bytes]]:
+    """An attachment's metadata and decrypted chunks; audited. NoKeyError if not granted."""
+    attachment = db.scalar(
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case_id)
+    )
+    if attachment is None:
+        raise casekeys.NoKeyError(case_id)
+    key = casekeys.open_caseworker_key(
+        db, case_id, attachment.key_kind, identity.caseworker_id, identity.keypair
+    )
+    result = read_attachment(store, attachment, key)
+    audit.record(
+        db,
+        "attachment.downloaded",
+        actor="caseworker",
+        at=clock.utcnow(),
+        caseworker_id=identity.caseworker_id,
+        case_id=case_id,
+        detail={"attachment": attachment_id},
+    )
+    db.commit()
+    return result

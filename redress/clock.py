@@ -1,0 +1,24 @@
+"""Time in one place: UTC now for staff actions, today's date for anything a reporter does."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+
+def utcnow() -> datetime:
+    """Naive UTC (the store keeps naive UTC datetimes on both engines)."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+def round_up(moment: datetime, minutes: int) -> datetime:
+    """Round up to the next multiple of `minutes` past the hour, hiding the exact moment."""
+    floor = moment.replace(minute=moment.minute - moment.minute % minutes, second=0)
+    return floor + timedelta(minutes=minutes)

@@ -1,0 +1,50 @@
+"""What every ciphertext in the store is bound to: the associated data of each encrypted column.
+
+One function per kind of ciphertext, so the binding is decided in one place and documented in
+docs/crypto-format.md ("How Redress uses these formats").
+"""
+
+from __future__ import annotations
+
+from crypto.fields import FieldContext
+from redress.models.enums import Author, KeyKind, Recipient
+
+
+def case_key(
+    case_id: str, kind: KeyKind, recipient: Recipient, caseworker_id: str | None
+) -> FieldContext:
+    holder = f"{recipient.value}:{caseworker_id or ''}"
+    return FieldContext(purpose=f"case-key:{kind.value}", case_id=case_id, record_id=holder)
+
+
+def case_field(case_id: str, name: str) -> FieldContext:
+    return FieldContext(purpose=f"field:{name}", case_id=case_id)
+
+
+def message(case_id: str, message_id: str, seq: int, author: Author) -> FieldContext:
+    # Order and author are bound too: a database writer cannot reorder the thread or pass a
+    # caseworker's words off as the reporter's.
+    return FieldContext(
+        purpose="message", case_id=case_id, record_id=f"{message_id}:{seq}:{author.value}"
+    )
+
+
+def attachment_stream(attachment_id: str) -> FieldContext:
+    # The case is not known yet while an upload streams in; the file key's context binds it.
+    return FieldContext(purpose="attachment-stream", case_id="", record_id=attachment_id)
+
+
+def attachment_file_key(case_id: str, attachment_id: str) -> FieldContext:
+    return FieldContext(purpose="attachment-key", case_id=case_id, record_id=attachment_id)
+
+
+def attachment_meta(case_id: str, attachment_id: str) -> FieldContext:
+    return FieldContext(purpose="attachment-meta", case_id=case_id, record_id=attachment_id)
+
+
+def totp_secret(caseworker_id: str) -> FieldContext:
+    return FieldContext(purpose="totp-secret", case_id="", record_id=caseworker_id)
+
+
+def session_payload(session_digest: str) -> FieldContext:
+    return FieldContext(purpose="session", case_id="", record_id=session_digest)

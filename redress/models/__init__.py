@@ -1,0 +1,32 @@
+"""SQLAlchemy 2 models of the store; what each column keeps in clear is in docs/threat-model.md."""
+
+from redress.models.attachment import Attachment
+from redress.models.audit import AuditEvent, AuditHead
+from redress.models.base import Base, new_id
+from redress.models.case import Case, CaseField, CaseKey
+from redress.models.caseworker import Caseworker
+from redress.models.enums import Author, CaseStatus, KeyKind, Recipient, Role, SessionApp
+from redress.models.message import Message
+from redress.models.reporter import Reporter
+from redress.models.session_record import SessionRecord
+
+__all__ = [
+    "Attachment",
+    "AuditEvent",
+    "AuditHead",
+    "Author",
+    "Base",
+    "Case",
+    "CaseField",
+    "CaseKey",
+    "CaseStatus",
+    "Caseworker",
+    "KeyKind",
+    "Message",
+    "Recipient",
+    "Reporter",
+    "Role",
+    "SessionApp",
+    "SessionRecord",
+    "new_id",
+]

@@ -1,0 +1,128 @@
+"""A reporter's submission: a new reporter identity, a case, its keys, the report and its files."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto.fields import encrypt_field
+from crypto.receipts import RECEIPT_ALPHABET, derive_reporter_keys, new_receipt, normalise_receipt
+from redress import audit, casekeys, clock, contexts, workflow
+from redress.attachments import attach_upload, commit_with_uploads
+from redress.blobs import BlobStore
+from redress.config import Config
+from redress.messages import append_message
+from redress.models import Author, Case, CaseField, Caseworker, KeyKind, Reporter, Role, new_id
+from redress.reporters import ReporterIdentity
+from redress.uploads import EncryptedUpload
+
+REPORT_FIELD = "report"
+REPORT_FORMAT = 1
+ACKNOWLEDGEMENT_TEMPLATE = "received"
+
+
+@dataclass(frozen=True)
+class Submission:
+    case_id: str
+    reference: str
+    # Shown to the reporter once and never stored.
+    receipt: str = field(repr=False)
+    # The keys derived from the receipt, so the reporter is logged in without deriving twice.
+    reporter: ReporterIdentity = field(repr=False)
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+
+
+def intake_recipients(db: Session) -> list[Caseworker]:
+    """Caseworkers who receive every new case."""
+    return list(
+        db.scalars(
+            select(Caseworker).where(
+                Caseworker.active.is_(True), Caseworker.role == Role.CASEWORKER
+            )
+        )
+    )
+
+
+def submit_report(
+    db: Session,
+    store: BlobStore,
+    config: Config,
+    answers: Mapping[str, str],
+    uploads: Sequence[EncryptedUpload],
+) -> Submission:
+    """Store a new report, encrypted at once; nothing is written unless everything is."""
+    today = clock.today()
+    receipt = new_receipt()
+    reporter_keys = derive_reporter_keys(
+        normalise_receipt(receipt), config.secrets.receipt_salt, config.kdf
+    )
+    reporter = Reporter(
+        id=new_id(),
+        lookup_token=reporter_keys.lookup_token,
+        public_key=reporter_keys.keypair.public,
+        created_on=today,
+    )
+    case = Case(
+        id=new_id(),
+        reference=new_reference(),
+        reporter_id=reporter.id,
+        received_on=today,
+        acknowledgement_due=workflow.acknowledgement_due(today, config.acknowledgement_days),
+    )
+    secrets_ = casekeys.new_case_secrets()
+    report = json.dumps({"format": REPORT_FORMAT, "answers": dict(answers)}, ensure_ascii=False)
+    # No ORM relationship links these tables, so flush in foreign-key order.
+    db.add(reporter)
+    db.flush()
+    db.add(case)
+    db.flush()
+    db.add_all(
+        casekeys.seal_new_case(
+            case.id,
+            secrets_,
+            caseworkers=intake_recipients(db),
+            reporter_public=reporter.public_key,
+            recovery_public=config.recovery_public_key,
+        )
+    )
+    db.add(
+        CaseField(
+            case_id=case.id,
+            name=REPORT_FIELD,
+            key_kind=KeyKind.THREAD,
+            ciphertext=encrypt_field(
+                secrets_.thread_key, report.encode(), contexts.case_field(case.id, REPORT_FIELD)
+            ),
+        )
+    )
+    for upload in uploads:
+        attach_upload(
+            db, case.id, secrets_.thread_key, KeyKind.THREAD, upload, message_id=None, today=today
+        )
+    append_message(
+        db,
+        case.id,
+        secrets_.thread_key,
+        Author.SYSTEM,
+        template=ACKNOWLEDGEMENT_TEMPLATE,
+        today=today,
+    )
+    audit.record(
+        db,
+        "case.received",
+        actor="reporter",
+        at=clock.start_of_day(today),
+        case_id=case.id,
+        detail={"attachments": len(uploads)},
+    )
+    commit_with_uploads(db, store, uploads)
+    identity = ReporterIdentity(reporter.id, case.id, reporter_keys.keypair)
+    return Submission(case.id, case.reference, receipt, identity)

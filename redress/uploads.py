@@ -1,0 +1,85 @@
+"""Attachments encrypted while they are received: plaintext never touches the disk.
+
+An :class:`EncryptedUpload` is a write-only file object handed to the multipart parser in place
+of Werkzeug's spooled temporary file. Every write is encrypted under a fresh random file key and
+streamed as ciphertext into a pending blob. The file key, name and media type stay in memory
+until the submission is stored, when they are encrypted under the case key
+(:mod:`redress.attachments`). An upload that is never committed is discarded with its blob.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from crypto.keys import random_key
+from crypto.streams import StreamEncryptor
+from redress import contexts
+from redress.blobs import BlobStore
+from redress.models.base import new_id
+
+
+class EncryptedUpload:
+    """One incoming file, encrypted chunk by chunk into a pending blob."""
+
+    def __init__(self, store: BlobStore, filename: str, content_type: str) -> None:
+        self.attachment_id = new_id()
+        self.filename = filename
+        self.content_type = content_type
+        self.file_key = random_key()
+        self._pending = store.create()
+        self._encryptor = StreamEncryptor(
+            self.file_key, self._pending.file, contexts.attachment_stream(self.attachment_id)
+        )
+        self._finished = False
+        self.committed = False
+
+    # The file-object surface the multipart parser uses.
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def write(self, data: bytes) -> int:
+        return self._encryptor.write(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Werkzeug rewinds a finished part with ``seek(0)``: that is where the stream ends."""
+        if (offset, whence) != (0, 0):
+            raise OSError("an encrypted upload can only be finished, not repositioned")
+        self.finish()
+        return 0
+
+    def finish(self) -> None:
+        if not self._finished:
+            self._encryptor.finish()
+            self._finished = True
+
+    @property
+    def size(self) -> int:
+        return self._encryptor.plaintext_size
+
+    @property
+    def is_empty_field(self) -> bool:
+        """A file input left empty arrives as a part with no name and no content."""
+        return not self.filename and self.size == 0
+
+    @property
+    def blob_id(self) -> str:
+        return self._pending.blob_id
+
+    @property
+    def blob_file(self) -> BinaryIO:
+        return self._pending.file
+
+    def commit(self) -> str:
+        """Make the blob durable and visible; returns its id."""
+        self.finish()
+        self._pending.commit()
+        self.committed = True
+        return self._pending.blob_id
+
+    def discard(self) -> None:
+        """Drop an upload that will not be stored (also safe after a failed commit)."""
+        if not self.committed:
+            self._pending.discard()

@@ -1,0 +1,284 @@
+"""What both Flask apps share: services, per-request store session, encrypted uploads, security
+headers, cookies, error pages and key-holding sessions.
+
+The apps stay separate (two factories, two cookie names and secrets, two template folders); this
+module only keeps the common mechanics in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask, Request, current_app, g, render_template, request, session
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from redress import sessions
+from redress.attachments import AttachmentView
+from redress.blobs import LocalBlobStore
+from redress.config import Config
+from redress.db import Database
+from redress.uploads import EncryptedUpload
+
+_UPLOADS_KEY = "redress.uploads"
+_COOKIE_TOKEN = "k"  # noqa: S105 - the name of a cookie field, not a secret
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": ", ".join(
+        f"{feature}=()"
+        for feature in (
+            "accelerometer",
+            "camera",
+            "geolocation",
+            "gyroscope",
+            "magnetometer",
+            "microphone",
+            "payment",
+            "usb",
+            "interest-cohort",
+            "browsing-topics",
+        )
+    ),
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+ERROR_MESSAGES = {
+    400: ("The request could not be understood", "Please go back and try again."),
+    403: ("Not allowed", "You do not have access to this page."),
+    404: ("Not found", "There is nothing at this address."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    413: (
+        "Too large",
+        "What you sent is larger than this service accepts. Nothing was stored. "
+        "Please send fewer or smaller files.",
+    ),
+    500: ("Something went wrong", "Nothing was stored. Please try again later."),
+}
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    database: Database
+    blobs: LocalBlobStore
+
+
+def services() -> Services:
+    found: Services = current_app.extensions["redress"]
+    return found
+
+
+def db() -> Session:
+    """The request's store session, opened on first use and closed at teardown."""
+    if "db" not in g:
+        g.db = services().database.session()
+    session_: Session = g.db
+    return session_
+
+
+class EncryptingRequest(Request):
+    """Hands the multipart parser an encrypting writer instead of a spooled temporary file."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> Any:
+        upload = EncryptedUpload(services().blobs, filename or "", content_type or "")
+        self.environ.setdefault(_UPLOADS_KEY, []).append(upload)
+        return upload
+
+
+def uploads(field: str) -> list[EncryptedUpload]:
+    """The encrypted uploads sent in a file field, leaving out empty file inputs."""
+    found: list[EncryptedUpload] = []
+    for storage in request.files.getlist(field):
+        upload = storage.stream
+        if isinstance(upload, EncryptedUpload) and not upload.is_empty_field:
+            found.append(upload)
+    return found
+
+
+def _discard_uncommitted_uploads() -> None:
+    pending: Sequence[EncryptedUpload] = request.environ.get(_UPLOADS_KEY, [])
+    for upload in pending:
+        upload.discard()
+
+
+def _close_db(_error: BaseException | None) -> None:
+    store_session: Session | None = g.pop("db", None)
+    if store_session is not None:
+        store_session.close()
+
+
+def _set_security_headers(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def send_decrypted(view: AttachmentView, chunks: Iterator[bytes]) -> Response:
+    """Stream a decrypted attachment as a download (never rendered inline by the browser).
+
+    Content-Length is the exact plaintext size, so if a chunk fails its integrity check part-way
+    the connection ends short and the client sees an incomplete download, not a whole file.
+    """
+    response = Response(chunks, mimetype="application/octet-stream")
+    response.headers["Content-Length"] = str(view.size)
+    response.headers["Content-Disposition"] = content_disposition(view.filename or "file")
+    return response
+
+
+def content_disposition(filename: str) -> str:
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def render_error(
+    status: int, title: str | None = None, message: str | None = None
+) -> tuple[str, int]:
+    default_title, default_message = ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
+    page = render_template(
+        "error.html", title=title or default_title, message=message or default_message
+    )
+    return page, status
+
+
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    status = error.code or 500
+    if status == 413:
+        _discard_uncommitted_uploads()
+    return render_error(status)
+
+
+def _csrf_error(_error: CSRFError) -> ResponseReturnValue:
+    _discard_uncommitted_uploads()
+    session.clear()
+    return render_error(
+        400,
+        "This form has expired",
+        "For your safety, forms expire and your session was cleared. Nothing was stored. "
+        "Please open the page again and resend.",
+    )
+
+
+def _unexpected_error(error: Exception) -> ResponseReturnValue:
+    _discard_uncommitted_uploads()
+    if isinstance(error, HTTPException):
+        return _http_error(error)
+    # Log the type and the code path only: exception messages may quote user input or SQL
+    # parameters.
+    current_app.logger.error(
+        "unhandled %s in %s\n%s",
+        type(error).__name__,
+        request.endpoint,
+        "".join(traceback.format_tb(error.__traceback__)),
+    )
+    return render_error(500)
+
+
+def _configure_logging(app: Flask, config: Config, name: str) -> None:
+    # Werkzeug's development server logs client addresses; keep it quiet.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    if config.log_dir is None:
+        return
+    config.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    handler = logging.FileHandler(config.log_dir / f"{name}.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    app.logger.addHandler(handler)
+    app.logger.setLevel(logging.INFO)
+
+
+def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -> None:
+    """Apply everything the two apps share; `name` is "intake" or "console"."""
+    cookie_name = f"redress_{name}"
+    app.config.update(
+        SECRET_KEY=secret_key,
+        SESSION_COOKIE_NAME=f"__Host-{cookie_name}" if config.https else cookie_name,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=config.https,
+        SESSION_COOKIE_PATH="/",
+        MAX_CONTENT_LENGTH=config.max_submission_bytes,
+        WTF_CSRF_TIME_LIMIT=config.session_idle_minutes * 60 * 4,
+        TESTING=config.testing,
+    )
+    app.extensions["redress"] = Services(
+        config=config,
+        database=Database(config.database_url),
+        blobs=LocalBlobStore(config.blob_dir),
+    )
+    app.request_class = EncryptingRequest
+    CSRFProtect(app)
+    # The app's own templates first, then the macros both apps share.
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(Path(app.root_path) / "templates"), PackageLoader("redress")]
+    )
+    app.jinja_env.globals.pop("config", None)
+    app.after_request(_set_security_headers)
+    app.teardown_request(lambda _error: _discard_uncommitted_uploads())
+    app.teardown_appcontext(_close_db)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    _configure_logging(app, config, name)
+
+
+# Key-holding sessions, as seen from a view.
+
+
+def begin_key_session(
+    policy: sessions.SessionPolicy,
+    subject: dict[str, str],
+    private_key: bytes,
+    caseworker_id: str | None = None,
+) -> None:
+    token = sessions.start_session(db(), policy, subject, private_key, caseworker_id=caseworker_id)
+    # A fresh cookie session on login: no fixation, and a new CSRF token.
+    session.clear()
+    session[_COOKIE_TOKEN] = token.encode()
+
+
+def current_key_session(policy: sessions.SessionPolicy) -> sessions.SessionData | None:
+    if "key_session" not in g:
+        token = sessions.SessionToken.decode(session.get(_COOKIE_TOKEN))
+        g.key_session = sessions.load_session(db(), policy, token) if token else None
+        if g.key_session is None and token is not None:
+            session.clear()
+    found: sessions.SessionData | None = g.key_session
+    return found
+
+
+def end_key_session() -> None:
+    token = sessions.SessionToken.decode(session.get(_COOKIE_TOKEN))
+    if token is not None:
+        sessions.end_session(db(), token)
+    session.clear()
+    g.pop("key_session", None)
