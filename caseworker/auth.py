@@ -1,0 +1,132 @@
+"""Console sign-in, passphrase change and sign-out, and the guard every other view uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from caseworker.forms import LoginForm, LogoutForm, PassphraseForm
+from crypto.keys import keypair_from_private
+from redress import accounts
+from redress.models import Caseworker, Role, SessionApp
+from redress.sessions import SessionPolicy
+from redress.web import (
+    begin_key_session,
+    current_key_session,
+    db,
+    end_key_session,
+    render_error,
+    services,
+)
+
+blueprint = Blueprint("auth", __name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _policy() -> SessionPolicy:
+    config = services().config
+    return SessionPolicy(
+        app=SessionApp.CONSOLE,
+        idle=timedelta(minutes=config.session_idle_minutes),
+        absolute=timedelta(hours=config.session_absolute_hours),
+    )
+
+
+def current_identity() -> accounts.StaffIdentity | None:
+    data = current_key_session(_policy())
+    if data is None:
+        return None
+    worker = db().get(Caseworker, data.subject["caseworker"])
+    if worker is None or not worker.active:
+        end_key_session()
+        return None
+    return accounts.StaffIdentity(
+        worker.id,
+        worker.username,
+        worker.role,
+        keypair_from_private(data.private_key),
+        worker.must_change_password,
+    )
+
+
+def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
+    """Loads the unlocked identity into g.identity; sends others to sign in."""
+
+    @wraps(view)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+        identity = current_identity()
+        if identity is None:
+            return redirect(url_for("auth.login"))
+        if identity.must_change_password and request.endpoint != "auth.passphrase":
+            return redirect(url_for("auth.passphrase"))
+        g.identity = identity
+        g.logout_form = LogoutForm()
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def role_required(role: Role) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
+    def decorate(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
+        @wraps(view)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
+            if g.identity.role is not role:
+                return render_error(403)
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("login.html", form=form), 400 if form.is_submitted() else 200
+    try:
+        identity = accounts.authenticate(
+            db(), form.username.data, form.password.data, form.code.data
+        )
+    except accounts.LoginError:
+        form.password.data = ""
+        return render_template("login.html", form=form, failed=True), 401
+    begin_key_session(
+        _policy(),
+        {"caseworker": identity.caseworker_id},
+        identity.keypair.private,
+        caseworker_id=identity.caseworker_id,
+    )
+    if identity.must_change_password:
+        return redirect(url_for("auth.passphrase"))
+    return redirect(url_for("cases.index"))
+
+
+@blueprint.route("/passphrase", methods=["GET", "POST"])
+@login_required
+def passphrase() -> ResponseReturnValue:
+    form = PassphraseForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_passphrase(
+                db(), g.identity, form.current.data, form.new.data, kdf=services().config.kdf
+            )
+        except accounts.PassphraseError as error:
+            form.current.errors.append(str(error))
+        else:
+            return redirect(url_for("cases.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("passphrase.html", form=form), status
+
+
+@blueprint.post("/logout")
+def logout() -> ResponseReturnValue:
+    end_key_session()
+    return redirect(url_for("auth.login"))

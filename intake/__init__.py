@@ -1,0 +1,22 @@
+"""The public reporter app: submit a report with files, receive a receipt, follow up.
+
+Works fully without JavaScript and loads nothing from third parties. Runs as its own WSGI app on
+its own port with its own cookie and secret; it has no route into the caseworker console.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from redress.config import Config, load_config
+from redress.web import configure_app
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or load_config()
+    app = Flask(__name__)
+    configure_app(app, config, name="intake", secret_key=config.secrets.intake_secret_key)
+    from intake.views import blueprint
+
+    app.register_blueprint(blueprint)
+    return app
