@@ -1,0 +1,142 @@
+"""Shared fixtures: a fresh instance and database per test, on SQLite and on PostgreSQL.
+
+Store and integration tests ask for `config` (or the apps built from it); it is parametrised over
+both engines, so each such test runs twice. Argon2 runs with cheap parameters here only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from caseworker import create_app as create_console
+from crypto.keys import KeyPair, generate_keypair
+from crypto.params import KdfParams
+from intake import create_app as create_intake
+from redress.accounts import NewAccount, add_caseworker
+from redress.config import Config, Secrets
+from redress.db import Database
+from redress.migrations import upgrade
+from redress.models import Role
+from tests.support.availability import unavailable
+from tests.support.postgres import (
+    PostgresUnavailable,
+    drop_database,
+    fresh_database,
+    throwaway_postgres,
+)
+
+CHEAP_KDF = KdfParams(opslimit=1, memlimit=8192)
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    try:
+        with throwaway_postgres() as url:
+            yield url
+    except PostgresUnavailable as error:
+        unavailable(f"PostgreSQL: {error}")
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database on each engine."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'redress.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name = f"redress_{secrets.token_hex(6)}"
+    url = fresh_database(admin_url, name)
+    upgrade(url)
+    yield url
+    drop_database(admin_url, name)
+
+
+@pytest.fixture
+def recovery_keypair() -> KeyPair:
+    return generate_keypair()
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str, recovery_keypair: KeyPair) -> Config:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    return Config(
+        instance_path=instance,
+        database_url=database_url,
+        blob_dir=instance / "blobs",
+        log_dir=instance / "logs",
+        secrets=Secrets(
+            intake_secret_key=secrets.token_bytes(32),
+            console_secret_key=secrets.token_bytes(32),
+            receipt_salt=secrets.token_bytes(16),
+            signing_key_seed=secrets.token_bytes(32),
+        ),
+        recovery_public_key=recovery_keypair.public,
+        kdf=CHEAP_KDF,
+        testing=True,
+    )
+
+
+@pytest.fixture
+def database(config: Config) -> Iterator[Database]:
+    database = Database(config.database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Session]:
+    with database.session() as session:
+        yield session
+
+
+@pytest.fixture
+def intake_app(config: Config) -> Iterator[Flask]:
+    app = create_intake(config)
+    yield app
+    app.extensions["redress"].database.dispose()
+
+
+@pytest.fixture
+def console_app(config: Config) -> Iterator[Flask]:
+    app = create_console(config)
+    yield app
+    app.extensions["redress"].database.dispose()
+
+
+@pytest.fixture
+def intake(intake_app: Flask) -> FlaskClient:
+    return intake_app.test_client()
+
+
+@pytest.fixture
+def console(console_app: Flask) -> FlaskClient:
+    return console_app.test_client()
+
+
+@dataclass
+class Staff:
+    """A caseworker account created for a test, with what is needed to sign in."""
+
+    account: NewAccount
+    passphrase: str
+
+
+@pytest.fixture
+def make_caseworker(db: Session, config: Config) -> Callable[..., Staff]:
+    def make(username: str = "alice", role: Role = Role.CASEWORKER) -> Staff:
+        account = add_caseworker(db, username, role, kdf=config.kdf)
+        return Staff(account=account, passphrase=account.password)
+
+    return make

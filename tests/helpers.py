@@ -1,0 +1,88 @@
+"""Test helpers: driving the two apps through their forms like a person would."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from redress import clock, totp
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_RECEIPT = re.compile(r'<p class="receipt" id="receipt">([0-9A-Z-]+)</p>')
+_CASE_LINK = re.compile(r'href="/cases/([0-9a-f]{32})"')
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    page = client.get(path)
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def submit_report(
+    intake: FlaskClient, text: str, files: list[tuple[bytes, str]] | None = None
+) -> TestResponse:
+    data: dict[str, object] = {
+        "csrf_token": csrf_token(intake, "/report"),
+        "what_happened": text,
+        "attachments": [(io.BytesIO(content), name) for content, name in files or []],
+    }
+    return intake.post("/report", data=data, content_type="multipart/form-data")
+
+
+def receipt_from(response: TestResponse) -> str:
+    match = _RECEIPT.search(response.get_data(as_text=True))
+    assert match, "no receipt on the page"
+    return match.group(1)
+
+
+def reporter_login(intake: FlaskClient, receipt: str) -> TestResponse:
+    return intake.post(
+        "/login", data={"csrf_token": csrf_token(intake, "/login"), "receipt": receipt}
+    )
+
+
+class Authenticator:
+    """An authenticator app for one account: each call gives the code of a newer time step."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.offset = -1
+
+    def next_code(self) -> str:
+        # Steps now-1, now, now+1 are all accepted; each sign-in needs a newer one.
+        code = totp.current_code(self.secret, clock.utcnow() + timedelta(seconds=30 * self.offset))
+        self.offset += 1
+        return code
+
+
+def console_login(console: FlaskClient, username: str, passphrase: str, code: str) -> TestResponse:
+    return console.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(console, "/login"),
+            "username": username,
+            "password": passphrase,
+            "code": code,
+        },
+    )
+
+
+def change_passphrase(console: FlaskClient, current: str, new: str) -> TestResponse:
+    return console.post(
+        "/passphrase",
+        data={
+            "csrf_token": csrf_token(console, "/passphrase"),
+            "current": current,
+            "new": new,
+            "confirm": new,
+        },
+    )
+
+
+def case_ids(console: FlaskClient) -> list[str]:
+    return _CASE_LINK.findall(console.get("/").get_data(as_text=True))
