@@ -1,0 +1,230 @@
+"""Bad input gets a clear page with the right status, stores nothing and shows no stack trace."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import redress.reporters as reporters
+from crypto.receipts import new_receipt
+from redress.config import Config
+from redress.models import Attachment, AuditEvent, Case, Message, Reporter
+from tests.helpers import (
+    Authenticator,
+    case_ids,
+    change_passphrase,
+    console_login,
+    csrf_token,
+    receipt_from,
+    reporter_login,
+    submit_report,
+)
+
+TRACE_MARKERS = ("Traceback", 'File "', "sqlalchemy", "Error:")
+
+
+def stored_rows(db: Session) -> dict[str, int]:
+    db.expire_all()
+    return {
+        model.__name__: db.scalar(select(func.count()).select_from(model)) or 0
+        for model in (Case, Reporter, Message, Attachment)
+    }
+
+
+def blob_files(config: Config) -> list[Path]:
+    return [path for path in config.blob_dir.rglob("*") if path.is_file()]
+
+
+def assert_clean_page(body: str) -> None:
+    for marker in TRACE_MARKERS:
+        assert marker not in body
+
+
+def test_empty_report_keeps_nothing_but_the_typed_fields(
+    intake: FlaskClient, db: Session, config: Config
+) -> None:
+    data = {
+        "csrf_token": csrf_token(intake, "/report"),
+        "what_happened": "   ",
+        "attachments": [(io.BytesIO(b"evidence" * 1000), "evidence.txt")],
+    }
+    response = intake.post("/report", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "Please describe what happened." in body
+    assert 'href="#what_happened"' in body, "the error summary links to the field"
+    assert_clean_page(body)
+    assert stored_rows(db) == {"Case": 0, "Reporter": 0, "Message": 0, "Attachment": 0}
+    assert blob_files(config) == []
+
+
+def test_missing_csrf_token_stores_nothing(
+    intake: FlaskClient, db: Session, config: Config
+) -> None:
+    intake.get("/report")
+    response = intake.post(
+        "/report",
+        data={
+            "what_happened": "no token",
+            "attachments": [(io.BytesIO(b"x" * 200_000), "a.bin")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "This form has expired" in body
+    assert_clean_page(body)
+    assert stored_rows(db)["Case"] == 0
+    assert blob_files(config) == []
+
+
+def test_forged_csrf_token_is_refused(intake: FlaskClient, db: Session) -> None:
+    intake.get("/report")
+    response = intake.post("/report", data={"csrf_token": "forged", "what_happened": "x"})
+    assert response.status_code == 400
+    assert stored_rows(db)["Case"] == 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("ABCD", "has 20 letters and digits"),
+        ("ABCD-EFGH-!JKM-NPQR-STVW", "never appears in receipt codes"),
+    ],
+)
+def test_malformed_receipts_are_explained(intake: FlaskClient, typed: str, message: str) -> None:
+    response = reporter_login(intake, typed)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_typo_in_receipt_is_caught_before_key_derivation(
+    intake: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipt = receipt_from(submit_report(intake, "a report"))
+    derivations: list[str] = []
+    real = reporters.derive_reporter_keys
+    monkeypatch.setattr(
+        reporters,
+        "derive_reporter_keys",
+        lambda *args, **kwargs: derivations.append("derived") or real(*args, **kwargs),
+    )
+    symbols = receipt.replace("-", "")
+    wrong = "0" if symbols[3] != "0" else "1"
+    typo = symbols[:3] + wrong + symbols[4:]
+    response = reporter_login(intake, typo)
+    assert response.status_code == 400
+    assert "That code has a typo" in response.get_data(as_text=True)
+    assert derivations == []
+
+
+def test_wrong_and_unknown_receipts_look_the_same(intake: FlaskClient) -> None:
+    submit_report(intake, "a report")
+    responses = [reporter_login(intake, new_receipt()) for _ in range(2)]
+    assert {response.status_code for response in responses} == {401}
+    bodies = {
+        response.get_data(as_text=True).split('name="csrf_token"')[0] for response in responses
+    }
+    assert len(bodies) == 1
+    assert "We could not find a report for that code." in bodies.pop()
+
+
+def test_inbox_without_session_asks_for_the_receipt(intake: FlaskClient) -> None:
+    response = intake.get("/inbox")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+
+
+def test_expired_session_mid_reply_explains_and_keeps_nothing(
+    intake: FlaskClient, db: Session
+) -> None:
+    intake.get("/report")
+    response = intake.post(
+        "/inbox", data={"csrf_token": csrf_token(intake, "/login"), "text": "late answer"}
+    )
+    assert response.status_code == 401
+    assert "Your session has ended" in response.get_data(as_text=True)
+    assert stored_rows(db)["Message"] == 0
+
+
+def test_oversized_submission_is_refused_whole(intake_app, db: Session, config: Config) -> None:
+    intake_app.config["MAX_CONTENT_LENGTH"] = 100_000
+    client = intake_app.test_client()
+    data = {
+        "csrf_token": csrf_token(client, "/report"),
+        "what_happened": "too big",
+        "attachments": [(io.BytesIO(b"y" * 300_000), "big.bin")],
+    }
+    response = client.post("/report", data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    body = response.get_data(as_text=True)
+    assert "Nothing was stored" in body
+    assert_clean_page(body)
+    assert stored_rows(db)["Case"] == 0
+    assert blob_files(config) == []
+
+
+def test_garbage_multipart_body_is_a_clear_error(intake: FlaskClient, db: Session) -> None:
+    csrf_token(intake, "/report")
+    response = intake.post(
+        "/report",
+        data=b"--boundary\r\nContent-Disposition: form-data; name=\xff\r\n\r\n\x00\x01",
+        content_type="multipart/form-data; boundary=boundary",
+    )
+    assert response.status_code == 400
+    assert_clean_page(response.get_data(as_text=True))
+    assert stored_rows(db)["Case"] == 0
+
+
+def test_unknown_case_and_file_ids_are_not_found(console: FlaskClient, make_caseworker) -> None:
+    staff = make_caseworker("carol")
+    authenticator = Authenticator(staff.account.totp_secret)
+    console_login(console, "carol", staff.passphrase, authenticator.next_code())
+    change_passphrase(console, staff.passphrase, "a much longer passphrase")
+    for path in (f"/cases/{'0' * 32}", f"/cases/{'0' * 32}/files/{'1' * 32}", "/cases/../etc"):
+        response = console.get(path)
+        assert response.status_code == 404, path
+        assert_clean_page(response.get_data(as_text=True))
+
+
+def test_a_case_of_someone_else_is_not_found(
+    intake: FlaskClient, console: FlaskClient, console_app, make_caseworker, db: Session
+) -> None:
+    alice = make_caseworker("alice")
+    submit_report(intake, "for alice only", [(b"file", "f.txt")])
+    mallory = make_caseworker("mallory")
+
+    first = Authenticator(alice.account.totp_secret)
+    console_login(console, "alice", alice.passphrase, first.next_code())
+    change_passphrase(console, alice.passphrase, "alice's long passphrase")
+    [case_id] = case_ids(console)
+    file_id = db.scalar(select(Attachment.id))
+
+    other = console_app.test_client()
+    console_login(
+        other, "mallory", mallory.passphrase, Authenticator(mallory.account.totp_secret).next_code()
+    )
+    change_passphrase(other, mallory.passphrase, "mallory's long passphrase")
+    assert case_ids(other) == []
+    assert other.get(f"/cases/{case_id}").status_code == 404
+    assert other.get(f"/cases/{case_id}/files/{file_id}").status_code == 404
+    reply = other.post(
+        f"/cases/{case_id}/reply",
+        data={"csrf_token": csrf_token(other, "/"), "text": "injected"},
+    )
+    assert reply.status_code == 404
+    assert (
+        db.scalar(select(func.count()).select_from(Message).where(Message.author == "caseworker"))
+        == 0
+    )
+    assert (
+        db.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "case.viewed")
+        )
+        == 0
+    )

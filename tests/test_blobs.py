@@ -1,0 +1,64 @@
+"""The local blob store: random names, atomic writes, nothing visible until committed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from redress.blobs import BlobNotFoundError, LocalBlobStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalBlobStore:
+    return LocalBlobStore(tmp_path / "blobs")
+
+
+def test_a_blob_appears_only_when_committed(store: LocalBlobStore) -> None:
+    pending = store.create()
+    pending.file.write(b"ciphertext")
+    assert list(store.ids()) == []
+    assert (store.pending_dir / pending.blob_id).exists()
+    pending.commit()
+    assert list(store.ids()) == [pending.blob_id]
+    assert list(store.pending_dir.iterdir()) == []
+    with store.open(pending.blob_id) as blob:
+        assert blob.read() == b"ciphertext"
+
+
+def test_names_are_random_and_never_user_supplied(store: LocalBlobStore) -> None:
+    pending = [store.create() for _ in range(50)]
+    names = {blob.blob_id for blob in pending}
+    for blob in pending:
+        blob.discard()
+    assert len(names) == 50
+    assert all(len(name) == 64 and int(name, 16) >= 0 for name in names)
+
+
+def test_discard_leaves_nothing(store: LocalBlobStore) -> None:
+    pending = store.create()
+    pending.file.write(b"x")
+    pending.discard()
+    pending.discard()
+    assert list(store.pending_dir.iterdir()) == []
+    with pytest.raises(ValueError, match="already committed or discarded"):
+        pending.commit()
+
+
+@pytest.mark.parametrize("blob_id", ["../../etc/passwd", "ab", "A" * 64, "0" * 63 + "/"])
+def test_ids_that_are_not_ours_are_not_found(store: LocalBlobStore, blob_id: str) -> None:
+    with pytest.raises(BlobNotFoundError):
+        store.open(blob_id)
+
+
+def test_delete_and_sweep(store: LocalBlobStore) -> None:
+    kept = store.create()
+    kept.commit()
+    crashed = store.create()
+    crashed.file.write(b"left by a crashed worker")
+    crashed.file.close()
+    assert store.sweep_pending() == 1
+    store.delete(kept.blob_id)
+    assert list(store.ids()) == []
+    with pytest.raises(BlobNotFoundError):
+        store.open(kept.blob_id)

@@ -1,0 +1,121 @@
+"""The `redress` command: init, caseworker add, db upgrade, audit verify, totp."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from crypto.recovery import combine_recovery_shares
+from redress import totp
+from redress.accounts import authenticate
+from redress.cli import main
+from redress.config import load_config
+from redress.db import Database
+from redress.models import AuditEvent
+from tests.helpers import Authenticator
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture
+def instance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
+    path = tmp_path / "instance"
+    status, out, _ = run(
+        capsys, "--instance", str(path), "init", "--threshold", "2", "--shares", "3"
+    )
+    assert status == 0
+    return path, out
+
+
+def test_init_prints_shares_once_that_recover_the_key(instance: tuple[Path, str]) -> None:
+    path, out = instance
+    shares = re.findall(r"share \d: (.+)", out)
+    assert len(shares) == 3
+    settings = tomllib.loads((path / "redress.toml").read_text())
+    recovered = combine_recovery_shares(shares[1:])
+    assert recovered.public.hex() == settings["organisation"]["recovery_public_key"]
+    stored = b"".join(p.read_bytes() for p in path.rglob("*") if p.is_file())
+    for share in shares:
+        assert share.split()[5].encode() not in stored
+    assert recovered.private.hex().encode() not in stored
+
+
+def test_init_refuses_to_overwrite(
+    instance: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = instance
+    status, out, err = run(capsys, "--instance", str(path), "init")
+    assert status == 2
+    assert "refusing to overwrite" in err
+    assert "share" not in out
+
+
+def test_caseworker_add_prints_working_credentials(
+    instance: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = instance
+    status, out, _ = run(capsys, "--instance", str(path), "caseworker", "add", "lee")
+    assert status == 0
+    password = re.search(r"password:\s+(\S+)", out)
+    secret = re.search(r"TOTP secret:\s+(\S+)", out)
+    assert password
+    assert secret
+    assert "otpauth://totp/Redress:lee?secret=" in out
+    database = Database(load_config(path, environ={}).database_url)
+    with database.session() as db:
+        identity = authenticate(
+            db, "lee", password.group(1), Authenticator(secret.group(1)).next_code()
+        )
+    database.dispose()
+    assert identity.must_change_password
+    status, _, err = run(capsys, "--instance", str(path), "caseworker", "add", "lee")
+    assert status == 2
+    assert "already taken" in err
+
+
+def test_db_upgrade_is_idempotent(
+    instance: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = instance
+    assert run(capsys, "--instance", str(path), "db", "upgrade")[0] == 0
+
+
+def test_audit_verify_names_the_altered_entry(
+    instance: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = instance
+    run(capsys, "--instance", str(path), "caseworker", "add", "one")
+    run(capsys, "--instance", str(path), "caseworker", "add", "two")
+    status, out, _ = run(capsys, "--instance", str(path), "audit", "verify")
+    assert (status, out) == (0, "The audit log is intact.\n")
+    database = Database(load_config(path, environ={}).database_url)
+    with database.session() as db:
+        db.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(action="account.deleted"))
+        db.commit()
+    database.dispose()
+    status, _, err = run(capsys, "--instance", str(path), "audit", "verify")
+    assert status == 1
+    assert "broken at entry 2: was altered" in err
+
+
+def test_totp_prints_the_current_code(capsys: pytest.CaptureFixture[str]) -> None:
+    secret = totp.new_secret()
+    status, out, _ = run(capsys, "totp", secret)
+    assert status == 0
+    assert out.strip() in {totp.current_code(secret), Authenticator(secret).next_code()}
+
+
+def test_missing_instance_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(capsys, "--instance", str(tmp_path / "none"), "caseworker", "add", "x")
+    assert status == 2
+    assert "run `redress init` first" in err
