@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -31,12 +30,7 @@ R = TypeVar("R")
 
 
 def _policy() -> SessionPolicy:
-    config = services().config
-    return SessionPolicy(
-        app=SessionApp.CONSOLE,
-        idle=timedelta(minutes=config.session_idle_minutes),
-        absolute=timedelta(hours=config.session_absolute_hours),
-    )
+    return SessionPolicy.for_app(SessionApp.CONSOLE, services().config)
 
 
 def current_identity() -> accounts.StaffIdentity | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
@@ -50,12 +48,7 @@ WRONG_RECEIPT = "We could not find a report for that code. Please check it and t
 
 
 def _policy() -> SessionPolicy:
-    config = services().config
-    return SessionPolicy(
-        app=SessionApp.INTAKE,
-        idle=timedelta(minutes=config.session_idle_minutes),
-        absolute=timedelta(hours=config.session_absolute_hours),
-    )
+    return SessionPolicy.for_app(SessionApp.INTAKE, services().config)
 
 
 def _identity() -> reporters.ReporterIdentity | None:

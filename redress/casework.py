@@ -20,12 +20,11 @@ from redress import audit, casekeys, clock, contexts, workflow
 from redress.accounts import StaffIdentity
 from redress.attachments import (
     AttachmentView,
-    attach_upload,
     commit_with_uploads,
     read_attachment,
 )
 from redress.blobs import BlobStore
-from redress.messages import MessageView, append_message, mark_read, read_thread
+from redress.messages import MessageView, mark_read, post_message, read_thread
 from redress.models import (
     Attachment,
     Author,
@@ -166,21 +165,16 @@ def reply(
     text: str,
     uploads: Sequence[EncryptedUpload],
 ) -> None:
-    thread_key = _thread_key(db, case_id, identity)
-    today = clock.today()
-    message = append_message(
+    post_message(
         db,
         case_id,
-        thread_key,
+        _thread_key(db, case_id, identity),
         Author.CASEWORKER,
-        text=text,
+        text,
+        uploads,
         caseworker_id=identity.caseworker_id,
-        today=today,
+        today=clock.today(),
     )
-    for upload in uploads:
-        attach_upload(
-            db, case_id, thread_key, KeyKind.THREAD, upload, message_id=message.id, today=today
-        )
     audit.record(
         db,
         "message.sent",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,8 +13,9 @@ from sqlalchemy.orm import Session
 from crypto.errors import CryptoError
 from crypto.fields import decrypt_field, encrypt_field
 from redress import contexts
-from redress.attachments import AttachmentView, attachments_by_message
-from redress.models import Author, Message, new_id
+from redress.attachments import AttachmentView, attach_upload, attachments_by_message
+from redress.models import Author, KeyKind, Message, new_id
+from redress.uploads import EncryptedUpload
 
 # Texts of the named system messages (the thread stores only the name).
 SYSTEM_TEXTS = {
@@ -73,6 +75,28 @@ def append_message(
     )
     db.add(message)
     db.flush()
+    return message
+
+
+def post_message(
+    db: Session,
+    case_id: str,
+    thread_key: bytes,
+    author: Author,
+    text: str,
+    uploads: Sequence[EncryptedUpload],
+    *,
+    caseworker_id: str | None = None,
+    today: date,
+) -> Message:
+    """A message with files attached to it; the caller commits with the uploads."""
+    message = append_message(
+        db, case_id, thread_key, author, text=text, caseworker_id=caseworker_id, today=today
+    )
+    for upload in uploads:
+        attach_upload(
+            db, case_id, thread_key, KeyKind.THREAD, upload, message_id=message.id, today=today
+        )
     return message
 
 

@@ -13,13 +13,12 @@ from crypto.receipts import derive_reporter_keys
 from redress import casekeys, clock
 from redress.attachments import (
     AttachmentView,
-    attach_upload,
     commit_with_uploads,
     read_attachment,
 )
 from redress.blobs import BlobStore
 from redress.config import Config
-from redress.messages import Thread, append_message, mark_read, read_thread
+from redress.messages import Thread, mark_read, post_message, read_thread
 from redress.models import Attachment, Author, Case, CaseStatus, KeyKind, Reporter
 from redress.uploads import EncryptedUpload
 
@@ -74,21 +73,15 @@ def send_reply(
     text: str,
     uploads: Sequence[EncryptedUpload],
 ) -> None:
-    thread_key = _thread_key(db, identity)
-    today = clock.today()
-    message = append_message(
-        db, identity.case_id, thread_key, Author.REPORTER, text=text, today=today
+    post_message(
+        db,
+        identity.case_id,
+        _thread_key(db, identity),
+        Author.REPORTER,
+        text,
+        uploads,
+        today=clock.today(),
     )
-    for upload in uploads:
-        attach_upload(
-            db,
-            identity.case_id,
-            thread_key,
-            KeyKind.THREAD,
-            upload,
-            message_id=message.id,
-            today=today,
-        )
     commit_with_uploads(db, store, uploads)
 
 

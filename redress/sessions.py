@@ -21,6 +21,7 @@ from crypto.errors import CryptoError
 from crypto.fields import decrypt_field, encrypt_field
 from crypto.keys import random_key
 from redress import clock, contexts
+from redress.config import Config
 from redress.models import SessionApp, SessionRecord
 
 _ID_DOMAIN = b"redress-session-id"
@@ -62,6 +63,14 @@ class SessionPolicy:
     app: SessionApp
     idle: timedelta
     absolute: timedelta
+
+    @classmethod
+    def for_app(cls, app: SessionApp, config: Config) -> SessionPolicy:
+        return cls(
+            app=app,
+            idle=timedelta(minutes=config.session_idle_minutes),
+            absolute=timedelta(hours=config.session_absolute_hours),
+        )
 
     def stamp(self, moment: datetime) -> datetime:
         if self.app is SessionApp.INTAKE:

@@ -9,8 +9,6 @@ until the submission is stored, when they are encrypted under the case key
 
 from __future__ import annotations
 
-from typing import BinaryIO
-
 from crypto.keys import random_key
 from crypto.streams import StreamEncryptor
 from redress import contexts
@@ -67,10 +65,6 @@ class EncryptedUpload:
     @property
     def blob_id(self) -> str:
         return self._pending.blob_id
-
-    @property
-    def blob_file(self) -> BinaryIO:
-        return self._pending.file
 
     def commit(self) -> str:
         """Make the blob durable and visible; returns its id."""
