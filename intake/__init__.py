@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from intake.limits import init_limits
 from redress.config import Config, load_config
 from redress.web import configure_app
 
@@ -15,6 +16,7 @@ from redress.web import configure_app
 def create_app(config: Config | None = None) -> Flask:
     config = config or load_config()
     app = Flask(__name__)
+    init_limits(app, config)
     configure_app(app, config, name="intake", secret_key=config.secrets.intake_secret_key)
     from intake.views import blueprint
 

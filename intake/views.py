@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from crypto.errors import CryptoError, ReceiptError
 from crypto.keys import keypair_from_private
 from crypto.receipts import normalise_receipt
+from intake.limits import kdf_slot, limits
 from intake.forms import LogoutForm, ReceiptForm, ReplyForm, ReportForm
 from redress import reporters, submissions
 from redress.casekeys import NoKeyError
@@ -86,13 +87,15 @@ def report() -> ResponseReturnValue:
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("report.html", form=form), status
-    submission = submissions.submit_report(
-        db(),
-        services().blobs,
-        services().config,
-        {"what_happened": form.what_happened.data},
-        uploads("attachments"),
-    )
+    with kdf_slot():
+        submission = submissions.submit_report(
+            db(),
+            services().blobs,
+            services().config,
+            {"what_happened": form.what_happened.data},
+            uploads("attachments"),
+        )
+    limits().submissions.spend()
     _log_in(submission.reporter)
     # Rendered in the response to the POST, never stored, never shown again.
     return render_template("receipt.html", receipt=submission.receipt), 201
@@ -109,8 +112,12 @@ def login() -> ResponseReturnValue:
     except ReceiptError as error:
         form.receipt.errors.append(RECEIPT_PROBLEMS[error.reason])
         return render_template("login.html", form=form), 400
-    identity = reporters.find_reporter(db(), services().config, normalised)
+    budget = limits().failed_receipts
+    budget.check()
+    with kdf_slot():
+        identity = reporters.find_reporter(db(), services().config, normalised)
     if identity is None:
+        budget.spend()
         form.receipt.errors.append(WRONG_RECEIPT)
         return render_template("login.html", form=form), 401
     _log_in(identity)

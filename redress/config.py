@@ -51,6 +51,11 @@ class Config:
     acknowledgement_days: int = 7
     feedback_days: int = 90
     max_submission_bytes: int = 2048 * MIB
+    # Intake flood limits, per server process (see redress/throttle.py).
+    kdf_slots: int = 2
+    kdf_queue: int = 8
+    failed_receipts_per_minute: int = 60
+    submissions_per_minute: int = 30
     kdf: KdfParams = KDF_PARAMS
     testing: bool = False
 
@@ -106,6 +111,10 @@ _SETTINGS: dict[str, Callable[[str, Any], Any]] = {
     "acknowledgement_days": _positive_int,
     "feedback_days": _positive_int,
     "max_submission_bytes": _positive_int,
+    "kdf_slots": _positive_int,
+    "kdf_queue": _positive_int,
+    "failed_receipts_per_minute": _positive_int,
+    "submissions_per_minute": _positive_int,
 }
 
 
