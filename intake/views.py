@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 from crypto.errors import CryptoError, ReceiptError
 from crypto.keys import keypair_from_private
 from crypto.receipts import normalise_receipt
-from intake.limits import kdf_slot, limits
 from intake.forms import LogoutForm, ReceiptForm, ReplyForm, ReportForm
+from intake.limits import kdf_slot, limits
 from redress import reporters, submissions
 from redress.casekeys import NoKeyError
 from redress.messages import SYSTEM_TEXTS
