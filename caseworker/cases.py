@@ -12,6 +12,7 @@ from redress import casework
 from redress.casekeys import NoKeyError
 from redress.messages import SYSTEM_TEXTS
 from redress.models import Role
+from redress.questions import QUESTIONS_BY_ID
 from redress.web import db, render_error, send_decrypted, services, uploads
 
 blueprint = Blueprint("cases", __name__)
@@ -30,7 +31,13 @@ def _render_case(case_id: str, form: ReplyForm, status: int = 200) -> ResponseRe
     except NoKeyError:
         return render_error(404)
     return (
-        render_template("case.html", case=case_file, form=form, system_texts=SYSTEM_TEXTS),
+        render_template(
+            "case.html",
+            case=case_file,
+            form=form,
+            system_texts=SYSTEM_TEXTS,
+            questions=QUESTIONS_BY_ID,
+        ),
         status,
     )
 

@@ -1,52 +1,134 @@
-"""Reporter-facing forms (Flask-WTF, CSRF-protected); file fields are read as encrypted uploads."""
+"""Reporter-facing forms (Flask-WTF, CSRF-protected); file fields are read as encrypted uploads.
+
+The report form is built from the declarative questions in redress.questions.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    Field,
+    MultipleFileField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
-MAX_REPORT_CHARS = 100_000
+from redress.questions import QUESTIONS, Answer, Kind, Question
+
 MAX_MESSAGE_CHARS = 50_000
+RECEIPT_GROUP_LENGTH = 4
 
 
-class ReportForm(FlaskForm):  # type: ignore[misc]
-    what_happened = TextAreaField(
-        "What happened?",
-        validators=[
-            DataRequired("Please describe what happened."),
-            Length(
-                max=MAX_REPORT_CHARS, message="Please keep the report under 100,000 characters."
-            ),
-        ],
-        description="Describe the misuse as precisely as you can: who, what, where and when.",
+class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _field(question: Question) -> Field:
+    validators: list[Any] = [
+        DataRequired(question.required_message or _l("Please answer this question."))
+        if question.required
+        else Optional(),
+    ]
+    if question.kind is Kind.CHOICES:
+        return CheckboxesField(
+            question.label,
+            choices=[SelectChoice(value, label) for value, label in question.choices],
+            validators=[Optional()],
+            description=question.help,
+        )
+    validators.append(
+        Length(
+            max=question.max_length,
+            message=_l("Please keep this under %(max)d characters.", max=question.max_length),
+        )
     )
+    field_class = TextAreaField if question.kind is Kind.TEXT else StringField
+    return field_class(question.label, validators=validators, description=question.help)
+
+
+class _ReportFormBase(FlaskForm):  # type: ignore[misc]
     attachments = MultipleFileField(
-        "Files (optional)", description="Documents, images or recordings that support your report."
+        _l("Files (optional)"),
+        description=_l("Documents, images or recordings that support your report."),
     )
-    submit = SubmitField("Send report")
+    identity_name = StringField(
+        _l("Your name (optional)"),
+        validators=[Optional(), Length(max=500)],
+        description=_l(
+            "Only if you want to give it. It is encrypted separately and shown to a caseworker "
+            "only after a second person approves a written reason."
+        ),
+    )
+    identity_contact = StringField(
+        _l("How to reach you (optional)"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("An e-mail address, phone number or other contact, if you want one used."),
+    )
+    submit = SubmitField(_l("Send report"))
+
+    def answers(self) -> dict[str, Answer]:
+        """The answers given, by question id (empty ones left out)."""
+        found: dict[str, Answer] = {}
+        for question in QUESTIONS:
+            value = self[question.id].data
+            if value:
+                found[question.id] = list(value) if isinstance(value, list) else str(value)
+        return found
+
+    def identity(self) -> dict[str, str]:
+        given = {"name": self.identity_name.data, "contact": self.identity_contact.data}
+        return {key: value.strip() for key, value in given.items() if value and value.strip()}
+
+
+ReportForm = type(
+    "ReportForm", (_ReportFormBase,), {question.id: _field(question) for question in QUESTIONS}
+)
+
+
+class ConfirmReceiptForm(FlaskForm):  # type: ignore[misc]
+    last_group = StringField(
+        _l("The last four characters of your receipt code"),
+        validators=[DataRequired(_l("Please type the last four characters.")), Length(max=20)],
+        description=_l("This shows you have written the whole code down."),
+    )
+    submit = SubmitField(_l("I have saved my code"))
 
 
 class ReceiptForm(FlaskForm):  # type: ignore[misc]
     receipt = StringField(
-        "Your receipt code",
-        validators=[DataRequired("Please enter your receipt code."), Length(max=100)],
-        description="The code you were given when you sent your report, like ABCD-EFGH-…",
+        _l("Your receipt code"),
+        validators=[DataRequired(_l("Please enter your receipt code.")), Length(max=100)],
+        description=_l("The code you were given when you sent your report, like ABCD-EFGH-…"),
     )
-    submit = SubmitField("Continue")
+    submit = SubmitField(_l("Continue"))
 
 
 class ReplyForm(FlaskForm):  # type: ignore[misc]
     text = TextAreaField(
-        "Your message",
+        _l("Your message"),
         validators=[
-            DataRequired("Please write a message."),
-            Length(max=MAX_MESSAGE_CHARS, message="Please keep messages under 50,000 characters."),
+            DataRequired(_l("Please write a message.")),
+            Length(
+                max=MAX_MESSAGE_CHARS, message=_l("Please keep messages under 50,000 characters.")
+            ),
         ],
     )
-    attachments = MultipleFileField("Files (optional)")
-    submit = SubmitField("Send")
+    attachments = MultipleFileField(_l("Files (optional)"))
+    submit = SubmitField(_l("Send"))
+
+
+class HideMessageForm(FlaskForm):  # type: ignore[misc]
+    submit = SubmitField(_l("Delete my copy"))
 
 
 class LogoutForm(FlaskForm):  # type: ignore[misc]
-    submit = SubmitField("Log out")
+    submit = SubmitField(_l("Log out"))

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
-from flask.typing import ResponseReturnValue
+import hmac
 
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from crypto.digests import digest
 from crypto.errors import CryptoError, ReceiptError
 from crypto.keys import keypair_from_private
-from crypto.receipts import normalise_receipt
-from intake.forms import LogoutForm, ReceiptForm, ReplyForm, ReportForm
+from crypto.receipts import last_group, normalise_receipt
+from intake.forms import (
+    ConfirmReceiptForm,
+    HideMessageForm,
+    LogoutForm,
+    ReceiptForm,
+    ReplyForm,
+    ReportForm,
+)
 from intake.limits import kdf_slot, limits
 from redress import reporters, submissions
 from redress.casekeys import NoKeyError
 from redress.messages import SYSTEM_TEXTS
 from redress.models import CaseStatus, SessionApp
+from redress.questions import QUESTIONS
 from redress.sessions import SessionPolicy
 from redress.web import (
+    LANGUAGE_COOKIE,
+    LANGUAGES,
     begin_key_session,
     current_key_session,
     db,
@@ -29,23 +45,31 @@ from redress.web import (
 blueprint = Blueprint("intake", __name__)
 
 STATUS_TEXTS = {
-    CaseStatus.RECEIVED: "Received",
-    CaseStatus.ACKNOWLEDGED: "Received and acknowledged",
-    CaseStatus.IN_ASSESSMENT: "Being assessed",
-    CaseStatus.UNDER_INVESTIGATION: "Under investigation",
-    CaseStatus.DECIDED: "Decision taken",
-    CaseStatus.REMEDY_IN_PROGRESS: "Remedy in progress",
-    CaseStatus.CLOSED: "Closed",
+    CaseStatus.RECEIVED: _l("Received"),
+    CaseStatus.ACKNOWLEDGED: _l("Received and acknowledged"),
+    CaseStatus.IN_ASSESSMENT: _l("Being assessed"),
+    CaseStatus.UNDER_INVESTIGATION: _l("Under investigation"),
+    CaseStatus.DECIDED: _l("Decision taken"),
+    CaseStatus.REMEDY_IN_PROGRESS: _l("Remedy in progress"),
+    CaseStatus.CLOSED: _l("Closed"),
 }
 
 RECEIPT_PROBLEMS = {
-    "length": "A receipt code has 20 letters and digits. Please check that you typed all of it.",
-    "character": "That code contains a character that never appears in receipt codes. "
-    "Please check it.",
-    "checksum": "That code has a typo: one of its characters is wrong or two are swapped. "
-    "Please check it carefully.",
+    "length": _l(
+        "A receipt code has 20 letters and digits. Please check that you typed all of it."
+    ),
+    "character": _l(
+        "That code contains a character that never appears in receipt codes. Please check it."
+    ),
+    "checksum": _l(
+        "That code has a typo: one of its characters is wrong or two are swapped. "
+        "Please check it carefully."
+    ),
 }
-WRONG_RECEIPT = "We could not find a report for that code. Please check it and try again."
+WRONG_RECEIPT = _l("We could not find a report for that code. Please check it and try again.")
+# Set between showing a receipt and the reporter confirming they saved it.
+_PENDING_CONFIRMATION = "confirm"
+_CONFIRMATION_DOMAIN = b"redress-receipt-confirmation"
 
 
 def _policy() -> SessionPolicy:
@@ -71,6 +95,23 @@ def _log_in(identity: reporters.ReporterIdentity) -> None:
     )
 
 
+def _confirmation_tag(group: str) -> str:
+    # Keyed with the (server-only) session key material so the cookie reveals nothing usable.
+    key = services().config.secrets.intake_secret_key
+    return digest(key + group.encode(), domain=_CONFIRMATION_DOMAIN).hex()
+
+
+def _session_ended() -> tuple[str, int]:
+    return render_error(
+        401,
+        _("Your session has ended"),
+        _(
+            "For your safety, sessions end after a period of inactivity. Please enter your "
+            "receipt code again."
+        ),
+    )
+
+
 @blueprint.get("/")
 def index() -> ResponseReturnValue:
     return render_template("index.html")
@@ -81,24 +122,66 @@ def guidance() -> ResponseReturnValue:
     return render_template("guidance.html")
 
 
+@blueprint.get("/language/<code>")
+def language(code: str) -> ResponseReturnValue:
+    """Remember a language choice in a cookie that holds nothing else."""
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = redirect(target)
+    if code in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Strict",
+            secure=services().config.https,
+        )
+    return response
+
+
 @blueprint.route("/report", methods=["GET", "POST"])
 def report() -> ResponseReturnValue:
     form = ReportForm()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
-        return render_template("report.html", form=form), status
+        return render_template("report.html", form=form, questions=QUESTIONS), status
     with kdf_slot():
         submission = submissions.submit_report(
             db(),
             services().blobs,
             services().config,
-            {"what_happened": form.what_happened.data},
+            form.answers(),
             uploads("attachments"),
+            form.identity(),
         )
     limits().submissions.spend()
     _log_in(submission.reporter)
+    session[_PENDING_CONFIRMATION] = _confirmation_tag(last_group(submission.receipt))
     # Rendered in the response to the POST, never stored, never shown again.
-    return render_template("receipt.html", receipt=submission.receipt), 201
+    return (
+        render_template("receipt.html", receipt=submission.receipt, form=ConfirmReceiptForm()),
+        201,
+    )
+
+
+@blueprint.route("/report/confirm", methods=["GET", "POST"])
+def confirm_receipt() -> ResponseReturnValue:
+    expected = session.get(_PENDING_CONFIRMATION)
+    if expected is None:
+        return redirect(url_for("intake.inbox"))
+    form = ConfirmReceiptForm()
+    if form.validate_on_submit():
+        typed = "".join(form.last_group.data.split()).upper()
+        if hmac.compare_digest(_confirmation_tag(typed), expected):
+            session.pop(_PENDING_CONFIRMATION)
+            return redirect(url_for("intake.inbox"))
+        form.last_group.errors.append(
+            _("That does not match the end of your code. Please look at what you wrote down.")
+        )
+    status = 400 if form.is_submitted() else 200
+    return render_template("confirm.html", form=form), status
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -124,11 +207,20 @@ def login() -> ResponseReturnValue:
     return redirect(url_for("intake.inbox"))
 
 
-@blueprint.get("/inbox")
-def inbox() -> ResponseReturnValue:
+def _signed_in() -> reporters.ReporterIdentity | Response:
     identity = _identity()
     if identity is None:
         return redirect(url_for("intake.login"))
+    if _PENDING_CONFIRMATION in session:
+        return redirect(url_for("intake.confirm_receipt"))
+    return identity
+
+
+@blueprint.get("/inbox")
+def inbox() -> ResponseReturnValue:
+    identity = _signed_in()
+    if isinstance(identity, Response):
+        return identity
     return _render_inbox(identity, ReplyForm())
 
 
@@ -143,6 +235,7 @@ def _render_inbox(
             status_text=STATUS_TEXTS[box.status],
             system_texts=SYSTEM_TEXTS,
             form=form,
+            hide=HideMessageForm(),
             logout=LogoutForm(),
         ),
         status,
@@ -153,12 +246,7 @@ def _render_inbox(
 def reply() -> ResponseReturnValue:
     identity = _identity()
     if identity is None:
-        return render_error(
-            401,
-            "Your session has ended",
-            "For your safety, sessions end after a period of inactivity. Please enter your "
-            "receipt code again.",
-        )
+        return _session_ended()
     form = ReplyForm()
     if not form.validate_on_submit():
         return _render_inbox(identity, form, 400)
@@ -166,23 +254,35 @@ def reply() -> ResponseReturnValue:
     return redirect(url_for("intake.inbox", sent=1))
 
 
-@blueprint.post("/logout")
-def logout() -> ResponseReturnValue:
-    end_key_session()
-    return redirect(url_for("intake.index"))
+@blueprint.post("/inbox/messages/<message_id>/hide")
+def hide_message(message_id: str) -> ResponseReturnValue:
+    identity = _identity()
+    if identity is None:
+        return _session_ended()
+    if not reporters.hide_message(db(), identity, message_id):
+        return render_error(404)
+    return redirect(url_for("intake.inbox", deleted=1))
 
 
 @blueprint.get("/inbox/files/<attachment_id>")
 def download(attachment_id: str) -> ResponseReturnValue:
-    identity = _identity()
-    if identity is None:
-        return redirect(url_for("intake.login"))
+    identity = _signed_in()
+    if isinstance(identity, Response):
+        return identity
     try:
         view, chunks = reporters.download(db(), services().blobs, identity, attachment_id)
     except NoKeyError:
         return render_error(404)
     except CryptoError:
         return render_error(
-            500, "This file failed an integrity check", "It cannot be shown. Please tell us."
+            500,
+            _("This file failed an integrity check"),
+            _("It cannot be shown. Please tell us in a message."),
         )
     return send_decrypted(view, chunks)
+
+
+@blueprint.post("/logout")
+def logout() -> ResponseReturnValue:
+    end_key_session()
+    return redirect(url_for("intake.index"))

@@ -4,7 +4,9 @@ Who can open what:
 - the thread key (report, attachments, messages both ways): every caseworker the case is
   granted to, the reporter, and the organisation recovery key;
 - the internal key (notes, evidence, decision rationale): granted caseworkers and the recovery
-  key, never the reporter.
+  key, never the reporter;
+- the identity key (an employee's confidential name and contact): approvers and the recovery
+  key, until an approved disclosure re-seals it to one caseworker.
 Granting re-seals keys for a new holder; it never re-encrypts content.
 """
 
@@ -30,13 +32,18 @@ class NoKeyError(Exception):
 class CaseSecrets:
     thread_key: bytes = field(repr=False)
     internal_key: bytes = field(repr=False)
+    identity_key: bytes = field(repr=False)
 
     def key(self, kind: KeyKind) -> bytes:
-        return self.thread_key if kind is KeyKind.THREAD else self.internal_key
+        return {
+            KeyKind.THREAD: self.thread_key,
+            KeyKind.INTERNAL: self.internal_key,
+            KeyKind.IDENTITY: self.identity_key,
+        }[kind]
 
 
 def new_case_secrets() -> CaseSecrets:
-    return CaseSecrets(thread_key=random_key(), internal_key=random_key())
+    return CaseSecrets(random_key(), random_key(), random_key())
 
 
 def _sealed(
@@ -62,19 +69,32 @@ def seal_new_case(
     secrets: CaseSecrets,
     *,
     caseworkers: Iterable[Caseworker],
+    approvers: Iterable[Caseworker],
     reporter_public: bytes,
     recovery_public: bytes,
+    with_identity: bool,
 ) -> list[CaseKey]:
-    """Sealed copies for a new case: both keys to caseworkers and recovery; thread to reporter."""
+    """Sealed copies for a new case.
+
+    Thread key: reporter, caseworkers, recovery. Internal key: caseworkers, recovery. Identity key
+    (only when the reporter gave a confidential identity): approvers and recovery.
+    """
+    holders = {
+        KeyKind.THREAD: list(caseworkers),
+        KeyKind.INTERNAL: list(caseworkers),
+        KeyKind.IDENTITY: list(approvers) if with_identity else [],
+    }
     rows = [
         _sealed(case_id, KeyKind.THREAD, secrets.thread_key, Recipient.REPORTER, reporter_public)
     ]
-    for kind in KeyKind:
+    for kind, workers in holders.items():
+        if kind is KeyKind.IDENTITY and not with_identity:
+            continue
         key = secrets.key(kind)
         rows.append(_sealed(case_id, kind, key, Recipient.RECOVERY, recovery_public))
         rows.extend(
             _sealed(case_id, kind, key, Recipient.CASEWORKER, worker.public_key, worker.id)
-            for worker in caseworkers
+            for worker in workers
         )
     return rows
 

@@ -36,6 +36,7 @@ from redress.models import (
     Message,
     Recipient,
 )
+from redress.questions import Answer
 from redress.submissions import REPORT_FIELD
 from redress.uploads import EncryptedUpload
 
@@ -56,7 +57,7 @@ class CaseSummary:
 class CaseFile:
     summary: CaseSummary
     # None when the report failed its integrity check.
-    answers: dict[str, str] | None
+    answers: dict[str, Answer] | None
     report_attachments: list[AttachmentView]
     messages: list[MessageView]
 
@@ -106,7 +107,11 @@ def _thread_key(db: Session, case_id: str, identity: StaffIdentity) -> bytes:
     )
 
 
-def _answers(db: Session, case_id: str, thread_key: bytes) -> dict[str, str] | None:
+def _answer(value: object) -> Answer:
+    return [str(item) for item in value] if isinstance(value, list) else str(value)
+
+
+def _answers(db: Session, case_id: str, thread_key: bytes) -> dict[str, Answer] | None:
     field = db.scalar(
         select(CaseField).where(CaseField.case_id == case_id, CaseField.name == REPORT_FIELD)
     )
@@ -116,7 +121,7 @@ def _answers(db: Session, case_id: str, thread_key: bytes) -> dict[str, str] | N
         report = json.loads(
             decrypt_field(thread_key, field.ciphertext, contexts.case_field(case_id, REPORT_FIELD))
         )
-        return {str(key): str(value) for key, value in report["answers"].items()}
+        return {str(key): _answer(value) for key, value in report["answers"].items()}
     except (CryptoError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -147,7 +152,9 @@ def open_case(db: Session, case_id: str, identity: StaffIdentity) -> CaseFile:
 
 
 def _failures(
-    answers: dict[str, str] | None, files: list[AttachmentView], messages: list[MessageView]
+    answers: dict[str, Answer] | None,
+    files: list[AttachmentView],
+    messages: list[MessageView],
 ) -> int:
     return (
         (answers is None)

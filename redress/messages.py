@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,8 +20,10 @@ from redress.uploads import EncryptedUpload
 
 # Texts of the named system messages (the thread stores only the name).
 SYSTEM_TEXTS = {
-    "received": "Thank you. Your report has been received and encrypted. A caseworker will "
-    "acknowledge it within 7 days. Come back with your receipt code to read replies.",
+    "received": _l(
+        "Thank you. Your report has been received and encrypted. A caseworker will "
+        "acknowledge it within 7 days. Come back with your receipt code to read replies."
+    ),
 }
 
 
@@ -116,11 +119,17 @@ class Thread:
     report_attachments: list[AttachmentView]
 
 
-def read_thread(db: Session, case_id: str, thread_key: bytes) -> Thread:
-    """Every message of the case in order, decrypted, with its attachments' metadata."""
-    messages = db.scalars(
-        select(Message).where(Message.case_id == case_id).order_by(Message.seq)
-    ).all()
+def read_thread(
+    db: Session, case_id: str, thread_key: bytes, *, for_reporter: bool = False
+) -> Thread:
+    """Every message of the case in order, decrypted, with its attachments' metadata.
+
+    For the reporter, messages they deleted their copy of are left out.
+    """
+    query = select(Message).where(Message.case_id == case_id).order_by(Message.seq)
+    if for_reporter:
+        query = query.where(Message.hidden_from_reporter.is_(False))
+    messages = db.scalars(query).all()
     files = attachments_by_message(db, case_id, thread_key)
     views = []
     for message in messages:

@@ -19,7 +19,7 @@ from redress.attachments import (
 from redress.blobs import BlobStore
 from redress.config import Config
 from redress.messages import Thread, mark_read, post_message, read_thread
-from redress.models import Attachment, Author, Case, CaseStatus, KeyKind, Reporter
+from redress.models import Attachment, Author, Case, CaseStatus, KeyKind, Message, Reporter
 from redress.uploads import EncryptedUpload
 
 
@@ -60,7 +60,7 @@ def _thread_key(db: Session, identity: ReporterIdentity) -> bytes:
 def open_inbox(db: Session, identity: ReporterIdentity) -> ReporterInbox:
     """The reporter's view of their case; marks caseworker messages read."""
     case = db.get_one(Case, identity.case_id)
-    thread = read_thread(db, case.id, _thread_key(db, identity))
+    thread = read_thread(db, case.id, _thread_key(db, identity), for_reporter=True)
     mark_read(db, case.id, by_reporter=True)
     db.commit()
     return ReporterInbox(reference=case.reference, status=case.status, thread=thread)
@@ -83,6 +83,18 @@ def send_reply(
         today=clock.today(),
     )
     commit_with_uploads(db, store, uploads)
+
+
+def hide_message(db: Session, identity: ReporterIdentity, message_id: str) -> bool:
+    """The reporter deletes their copy of a message (caseworkers keep theirs); False if unknown."""
+    message = db.scalar(
+        select(Message).where(Message.id == message_id, Message.case_id == identity.case_id)
+    )
+    if message is None:
+        return False
+    message.hidden_from_reporter = True
+    db.commit()
+    return True
 
 
 def download(

@@ -18,10 +18,12 @@ from redress.blobs import BlobStore
 from redress.config import Config
 from redress.messages import append_message
 from redress.models import Author, Case, CaseField, Caseworker, KeyKind, Reporter, Role, new_id
+from redress.questions import Answer
 from redress.reporters import ReporterIdentity
 from redress.uploads import EncryptedUpload
 
 REPORT_FIELD = "report"
+IDENTITY_FIELD = "identity"
 REPORT_FORMAT = 1
 ACKNOWLEDGEMENT_TEMPLATE = "received"
 
@@ -40,14 +42,22 @@ def new_reference() -> str:
     return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
 
 
-def intake_recipients(db: Session) -> list[Caseworker]:
-    """Caseworkers who receive every new case."""
+def active_with_role(db: Session, role: Role) -> list[Caseworker]:
+    """Active staff with a role: caseworkers receive every new case, approvers hold identities."""
     return list(
-        db.scalars(
-            select(Caseworker).where(
-                Caseworker.active.is_(True), Caseworker.role == Role.CASEWORKER
-            )
-        )
+        db.scalars(select(Caseworker).where(Caseworker.active.is_(True), Caseworker.role == role))
+    )
+
+
+def _encrypted_field(
+    case_id: str, name: str, kind: KeyKind, key: bytes, value: object
+) -> CaseField:
+    plaintext = json.dumps(value, ensure_ascii=False).encode()
+    return CaseField(
+        case_id=case_id,
+        name=name,
+        key_kind=kind,
+        ciphertext=encrypt_field(key, plaintext, contexts.case_field(case_id, name)),
     )
 
 
@@ -55,8 +65,9 @@ def submit_report(
     db: Session,
     store: BlobStore,
     config: Config,
-    answers: Mapping[str, str],
+    answers: Mapping[str, Answer],
     uploads: Sequence[EncryptedUpload],
+    identity: Mapping[str, str] | None = None,
 ) -> Submission:
     """Store a new report, encrypted at once; nothing is written unless everything is."""
     today = clock.today()
@@ -78,7 +89,6 @@ def submit_report(
         acknowledgement_due=workflow.acknowledgement_due(today, config.acknowledgement_days),
     )
     secrets_ = casekeys.new_case_secrets()
-    report = json.dumps({"format": REPORT_FORMAT, "answers": dict(answers)}, ensure_ascii=False)
     # No ORM relationship links these tables, so flush in foreign-key order.
     db.add(reporter)
     db.flush()
@@ -88,21 +98,21 @@ def submit_report(
         casekeys.seal_new_case(
             case.id,
             secrets_,
-            caseworkers=intake_recipients(db),
+            caseworkers=active_with_role(db, Role.CASEWORKER),
+            approvers=active_with_role(db, Role.APPROVER),
             reporter_public=reporter.public_key,
             recovery_public=config.recovery_public_key,
+            with_identity=bool(identity),
         )
     )
-    db.add(
-        CaseField(
-            case_id=case.id,
-            name=REPORT_FIELD,
-            key_kind=KeyKind.THREAD,
-            ciphertext=encrypt_field(
-                secrets_.thread_key, report.encode(), contexts.case_field(case.id, REPORT_FIELD)
-            ),
+    report = {"format": REPORT_FORMAT, "answers": dict(answers)}
+    db.add(_encrypted_field(case.id, REPORT_FIELD, KeyKind.THREAD, secrets_.thread_key, report))
+    if identity:
+        db.add(
+            _encrypted_field(
+                case.id, IDENTITY_FIELD, KeyKind.IDENTITY, secrets_.identity_key, dict(identity)
+            )
         )
-    )
     for upload in uploads:
         attach_upload(
             db, case.id, secrets_.thread_key, KeyKind.THREAD, upload, message_id=None, today=today
@@ -121,8 +131,8 @@ def submit_report(
         actor="reporter",
         at=clock.start_of_day(today),
         case_id=case.id,
-        detail={"attachments": len(uploads)},
+        detail={"attachments": len(uploads), "identity_given": bool(identity)},
     )
     commit_with_uploads(db, store, uploads)
-    identity = ReporterIdentity(reporter.id, case.id, reporter_keys.keypair)
-    return Submission(case.id, case.reference, receipt, identity)
+    reporter_identity = ReporterIdentity(reporter.id, case.id, reporter_keys.keypair)
+    return Submission(case.id, case.reference, receipt, reporter_identity)

@@ -17,6 +17,9 @@ from urllib.parse import quote
 
 from flask import Flask, Request, current_app, g, render_template, request, session
 from flask.typing import ResponseReturnValue
+from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
 from sqlalchemy.orm import Session
@@ -69,16 +72,18 @@ SECURITY_HEADERS = {
 }
 
 ERROR_MESSAGES = {
-    400: ("The request could not be understood", "Please go back and try again."),
-    403: ("Not allowed", "You do not have access to this page."),
-    404: ("Not found", "There is nothing at this address."),
-    405: ("Not allowed", "This page cannot be used that way."),
+    400: (_l("The request could not be understood"), _l("Please go back and try again.")),
+    403: (_l("Not allowed"), _l("You do not have access to this page.")),
+    404: (_l("Not found"), _l("There is nothing at this address.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
     413: (
-        "Too large",
-        "What you sent is larger than this service accepts. Nothing was stored. "
-        "Please send fewer or smaller files.",
+        _l("Too large"),
+        _l(
+            "What you sent is larger than this service accepts. Nothing was stored. "
+            "Please send fewer or smaller files."
+        ),
     ),
-    500: ("Something went wrong", "Nothing was stored. Please try again later."),
+    500: (_l("Something went wrong"), _l("Nothing was stored. Please try again later.")),
 }
 
 
@@ -166,7 +171,7 @@ def render_error(
 ) -> tuple[str, int]:
     default_title, default_message = ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
     page = render_template(
-        "error.html", title=title or default_title, message=message or default_message
+        "error.html", title=title or str(default_title), message=message or str(default_message)
     )
     return page, status
 
@@ -183,9 +188,11 @@ def _csrf_error(_error: CSRFError) -> ResponseReturnValue:
     session.clear()
     return render_error(
         400,
-        "This form has expired",
-        "For your safety, forms expire and your session was cleared. Nothing was stored. "
-        "Please open the page again and resend.",
+        _("This form has expired"),
+        _(
+            "For your safety, forms expire and your session was cleared. Nothing was stored. "
+            "Please open the page again and resend."
+        ),
     )
 
 
@@ -216,6 +223,26 @@ def _configure_logging(app: Flask, config: Config, name: str) -> None:
     app.logger.setLevel(logging.INFO)
 
 
+# Languages the reporter-facing pages are translated into; right-to-left ones are marked.
+LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "ar": "العربية"}
+RIGHT_TO_LEFT = frozenset({"ar"})
+LANGUAGE_COOKIE = "redress_lang"
+
+
+def chosen_language() -> str:
+    """The language from the reporter's own choice (a cookie holding only that), else English.
+
+    The browser's Accept-Language is deliberately ignored: Tor Browser hides it, and honouring it
+    elsewhere would make pages differ by a fingerprintable setting.
+    """
+    choice = request.cookies.get(LANGUAGE_COOKIE, "")
+    return choice if choice in LANGUAGES else "en"
+
+
+def text_direction() -> str:
+    return "rtl" if get_locale().language in RIGHT_TO_LEFT else "ltr"
+
+
 def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -> None:
     """Apply everything the two apps share; `name` is "intake" or "console"."""
     cookie_name = f"redress_{name}"
@@ -236,6 +263,14 @@ def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -
         blobs=LocalBlobStore(config.blob_dir),
     )
     app.request_class = EncryptingRequest
+    Babel(
+        app,
+        locale_selector=chosen_language,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    app.jinja_env.globals.update(
+        languages=LANGUAGES, text_direction=text_direction, get_locale=get_locale
+    )
     CSRFProtect(app)
     # The app's own templates first, then the macros both apps share.
     app.jinja_loader = ChoiceLoader(

@@ -11,8 +11,8 @@ from werkzeug.test import TestResponse
 
 from redress import clock, totp
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-_RECEIPT = re.compile(r'<p class="receipt" id="receipt">([0-9A-Z-]+)</p>')
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_RECEIPT = re.compile(r'id="receipt"[^>]*>([0-9A-Z-]+)</p>')
 _CASE_LINK = re.compile(r'href="/cases/([0-9a-f]{32})"')
 
 
@@ -38,6 +38,14 @@ def receipt_from(response: TestResponse) -> str:
     match = _RECEIPT.search(response.get_data(as_text=True))
     assert match, "no receipt on the page"
     return match.group(1)
+
+
+def confirm_receipt(intake: FlaskClient, receipt: str) -> TestResponse:
+    """Type the last group of the receipt, as the receipt page asks."""
+    return intake.post(
+        "/report/confirm",
+        data={"csrf_token": csrf_token(intake, "/report/confirm"), "last_group": receipt[-4:]},
+    )
 
 
 def reporter_login(intake: FlaskClient, receipt: str) -> TestResponse:

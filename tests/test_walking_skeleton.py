@@ -10,6 +10,7 @@ from tests.helpers import (
     Authenticator,
     case_ids,
     change_passphrase,
+    confirm_receipt,
     console_login,
     csrf_token,
     receipt_from,
@@ -31,6 +32,7 @@ def test_report_reply_and_follow_up(
     )
     assert submitted.status_code == 201
     receipt = receipt_from(submitted)
+    assert confirm_receipt(intake, receipt).headers["Location"] == "/inbox"
 
     authenticator = Authenticator(staff.account.totp_secret)
     signed_in = console_login(console, "alice", staff.passphrase, authenticator.next_code())

@@ -25,10 +25,15 @@ class CaseStatus(enum.StrEnum):
 
 
 class KeyKind(enum.StrEnum):
-    """Which per-case key: the thread key is shared with the reporter, the internal key is not."""
+    """Which per-case key.
+
+    The thread key is shared with the reporter; the internal key is not; the identity key guards
+    an employee's confidential identity and is held by approvers until a disclosure is approved.
+    """
 
     THREAD = "thread"
     INTERNAL = "internal"
+    IDENTITY = "identity"
 
 
 class Recipient(enum.StrEnum):

@@ -26,5 +26,7 @@ class Message(Base):
     sent_on: Mapped[date]
     read_by_reporter: Mapped[bool] = mapped_column(default=False)
     read_by_caseworkers: Mapped[bool] = mapped_column(default=False)
+    # The reporter deleted their copy: no longer shown in the intake inbox.
+    hidden_from_reporter: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (UniqueConstraint("case_id", "seq"),)

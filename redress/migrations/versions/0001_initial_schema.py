@@ -150,7 +150,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column(
             "key_kind",
-            sa.Enum("thread", "internal", name="keykind", native_enum=False, length=32),
+            sa.Enum("thread", "internal", "identity", name="keykind", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
@@ -166,7 +166,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.String(length=32), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum("thread", "internal", name="keykind", native_enum=False, length=32),
+            sa.Enum("thread", "internal", "identity", name="keykind", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column(
@@ -215,6 +215,7 @@ def upgrade() -> None:
         sa.Column("sent_on", sa.Date(), nullable=False),
         sa.Column("read_by_reporter", sa.Boolean(), nullable=False),
         sa.Column("read_by_caseworkers", sa.Boolean(), nullable=False),
+        sa.Column("hidden_from_reporter", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_messages_case_id_cases"), ondelete="CASCADE"
         ),
@@ -234,7 +235,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=32), nullable=True),
         sa.Column(
             "key_kind",
-            sa.Enum("thread", "internal", name="keykind", native_enum=False, length=32),
+            sa.Enum("thread", "internal", "identity", name="keykind", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column("blob_id", sa.String(length=64), nullable=False),

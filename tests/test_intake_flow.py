@@ -1,0 +1,205 @@
+"""The reporter's flow in detail: the full question set, confidential identity, receipt
+confirmation, deleting a copy of a message, and the language choice."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto.fields import decrypt_field
+from crypto.keys import KeyPair
+from crypto.sealing import open_sealed
+from redress import contexts
+from redress.models import CaseField, CaseKey, KeyKind, Message, Recipient, Role
+from tests.helpers import (
+    Authenticator,
+    case_ids,
+    change_passphrase,
+    confirm_receipt,
+    console_login,
+    csrf_token,
+    receipt_from,
+    reporter_login,
+)
+
+FULL_REPORT = {
+    "what_happened": "Phones of reporters were infected.",
+    "product": "Tracker 3",
+    "where": "Northern region",
+    "when": "spring 2025",
+    "who_affected": "Four journalists",
+    "rights": ["privacy", "expression"],
+    "how_known": "I saw the logs",
+    "hopes": "That it stops",
+}
+
+
+def send_full_report(intake: FlaskClient, identity: dict[str, str] | None = None) -> str:
+    data: dict[str, object] = {"csrf_token": csrf_token(intake, "/report"), **FULL_REPORT}
+    data["attachments"] = [(io.BytesIO(b"log lines"), "logs.txt")]
+    for key, value in (identity or {}).items():
+        data[f"identity_{key}"] = value
+    response = intake.post("/report", data=data, content_type="multipart/form-data")
+    assert response.status_code == 201
+    return receipt_from(response)
+
+
+def sign_in(console: FlaskClient, make_caseworker, name: str = "ana", role: Role = Role.CASEWORKER):
+    staff = make_caseworker(name, role)
+    console_login(
+        console, name, staff.passphrase, Authenticator(staff.account.totp_secret).next_code()
+    )
+    change_passphrase(console, staff.passphrase, f"{name}'s long passphrase")
+    return staff
+
+
+def test_report_form_asks_every_question_with_labels(intake: FlaskClient) -> None:
+    page = intake.get("/report").get_data(as_text=True)
+    for question_id in FULL_REPORT:
+        assert f'name="{question_id}"' in page
+    assert "<legend>Which rights were affected?</legend>" in page
+    assert page.count('type="checkbox"') == 6
+    assert 'aria-describedby="what_happened-hint"' in page
+
+
+def test_every_answer_reaches_the_caseworker_with_its_label(
+    intake: FlaskClient, console: FlaskClient, make_caseworker
+) -> None:
+    sign_in(console, make_caseworker)
+    send_full_report(intake)
+    [case_id] = case_ids(console)
+    page = console.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Which product or service was involved?" in page
+    assert "Tracker 3" in page
+    assert "Privacy, Freedom of expression" in page
+    assert "logs.txt" in page
+
+
+def test_typed_answers_survive_a_validation_error(intake: FlaskClient) -> None:
+    data = {"csrf_token": csrf_token(intake, "/report"), **FULL_REPORT, "what_happened": ""}
+    response = intake.post("/report", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Tracker 3" in page
+    assert "I saw the logs" in page
+    assert '<input checked id="rights-0" name="rights" type="checkbox" value="privacy">' in page
+
+
+def test_confidential_identity_is_held_for_approvers_only(
+    intake: FlaskClient,
+    console: FlaskClient,
+    console_app,
+    make_caseworker,
+    db: Session,
+    recovery_keypair: KeyPair,
+) -> None:
+    sign_in(console, make_caseworker)
+    approver = make_caseworker("appro", Role.APPROVER)
+    send_full_report(intake, {"name": "Jane Roe", "contact": "jane@example.org"})
+    [case_id] = case_ids(console)
+    page = console.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Jane Roe" not in page
+    assert "jane@example.org" not in page
+
+    holders = db.scalars(
+        select(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kind == KeyKind.IDENTITY)
+    ).all()
+    assert {(key.recipient, key.caseworker_id) for key in holders} == {
+        (Recipient.RECOVERY, None),
+        (Recipient.CASEWORKER, approver.account.caseworker_id),
+    }
+    sealed = next(key.sealed for key in holders if key.recipient is Recipient.RECOVERY)
+    identity_key = open_sealed(
+        sealed,
+        recovery_keypair,
+        contexts.case_key(case_id, KeyKind.IDENTITY, Recipient.RECOVERY, None),
+    )
+    field = db.scalar(
+        select(CaseField).where(CaseField.case_id == case_id, CaseField.name == "identity")
+    )
+    assert field is not None
+    identity = json.loads(
+        decrypt_field(identity_key, field.ciphertext, contexts.case_field(case_id, "identity"))
+    )
+    assert identity == {"name": "Jane Roe", "contact": "jane@example.org"}
+
+
+def test_no_identity_key_without_an_identity(intake: FlaskClient, db: Session) -> None:
+    send_full_report(intake)
+    assert db.scalar(select(CaseKey).where(CaseKey.kind == KeyKind.IDENTITY)) is None
+
+
+def test_receipt_must_be_confirmed_and_is_never_shown_again(intake: FlaskClient) -> None:
+    receipt = send_full_report(intake)
+    assert intake.get("/inbox").headers["Location"] == "/report/confirm"
+    page = intake.get("/report/confirm").get_data(as_text=True)
+    assert receipt not in page
+    wrong = "0000" if receipt[-4:] != "0000" else "1111"
+    response = intake.post(
+        "/report/confirm",
+        data={"csrf_token": csrf_token(intake, "/report/confirm"), "last_group": wrong},
+    )
+    assert response.status_code == 400
+    assert "does not match" in response.get_data(as_text=True)
+    assert confirm_receipt(intake, receipt.lower()).headers["Location"] == "/inbox"
+    inbox = intake.get("/inbox").get_data(as_text=True)
+    assert 'Status: <strong class="status">Received</strong>' in inbox
+    assert "Your report has been received and encrypted" in inbox
+    assert receipt not in inbox
+
+
+def test_reporter_deletes_their_copy_only(
+    intake: FlaskClient, console: FlaskClient, make_caseworker, db: Session
+) -> None:
+    sign_in(console, make_caseworker)
+    receipt = send_full_report(intake)
+    confirm_receipt(intake, receipt)
+    [case_id] = case_ids(console)
+    console.post(
+        f"/cases/{case_id}/reply",
+        data={"csrf_token": csrf_token(console, f"/cases/{case_id}"), "text": "delete me later"},
+    )
+    reply = db.scalar(select(Message).where(Message.author == "caseworker"))
+    assert reply is not None
+    assert "delete me later" in intake.get("/inbox").get_data(as_text=True)
+    response = intake.post(
+        f"/inbox/messages/{reply.id}/hide", data={"csrf_token": csrf_token(intake, "/inbox")}
+    )
+    assert response.status_code == 302
+    assert "delete me later" not in intake.get("/inbox").get_data(as_text=True)
+    assert "delete me later" in console.get(f"/cases/{case_id}").get_data(as_text=True)
+    other = intake.post(
+        f"/inbox/messages/{'0' * 32}/hide", data={"csrf_token": csrf_token(intake, "/inbox")}
+    )
+    assert other.status_code == 404
+
+
+def test_language_choice_is_remembered_and_laid_out(intake: FlaskClient) -> None:
+    response = intake.get("/language/ar?next=/report")
+    assert response.headers["Location"] == "/report"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("redress_lang=ar;")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    page = intake.get("/report").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page
+    intake.get("/language/fr")
+    assert '<html lang="fr" dir="ltr">' in intake.get("/").get_data(as_text=True)
+
+
+def test_language_switch_refuses_unknown_codes_and_foreign_targets(intake: FlaskClient) -> None:
+    response = intake.get("/language/xx?next=//evil.example/")
+    assert response.headers["Location"] == "/"
+    assert "Set-Cookie" not in response.headers
+    assert '<html lang="en" dir="ltr">' in intake.get("/").get_data(as_text=True)
+
+
+def test_receipt_login_still_works_after_confirmation(intake: FlaskClient) -> None:
+    receipt = send_full_report(intake)
+    confirm_receipt(intake, receipt)
+    intake.post("/logout", data={"csrf_token": csrf_token(intake, "/inbox")})
+    assert reporter_login(intake, receipt).headers["Location"] == "/inbox"
