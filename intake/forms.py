@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     Field,
@@ -48,7 +50,11 @@ def _field(question: Question) -> Field:
     validators.append(
         Length(
             max=question.max_length,
-            message=_l("Please keep this under %(max)d characters.", max=question.max_length),
+            # The limit is written the reader's way (100,000 / 100 000 / 100.000) when shown.
+            message=_l(
+                "Please keep this under %(max)s characters.",
+                max=LazyString(format_number, question.max_length),
+            ),
         )
     )
     field_class = TextAreaField if question.kind is Kind.TEXT else StringField
@@ -115,10 +121,15 @@ class ReceiptForm(FlaskForm):  # type: ignore[misc]
 class ReplyForm(FlaskForm):  # type: ignore[misc]
     text = TextAreaField(
         _l("Your message"),
+        description=_l("You can also send only files."),
         validators=[
-            DataRequired(_l("Please write a message.")),
+            Optional(),
             Length(
-                max=MAX_MESSAGE_CHARS, message=_l("Please keep messages under 50,000 characters.")
+                max=MAX_MESSAGE_CHARS,
+                message=_l(
+                    "Please keep messages under %(max)s characters.",
+                    max=LazyString(format_number, MAX_MESSAGE_CHARS),
+                ),
             ),
         ],
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from redress.config import Config
 from redress.throttle import Busy, KdfSlots, WindowBudget
@@ -45,9 +46,11 @@ def _check_submission_budget() -> None:
 def _busy(error: Busy) -> ResponseReturnValue:
     page, status = render_error(
         503,
-        "Too busy right now",
-        "Many people are using this service at the moment. Nothing was stored. "
-        "Please try again in a minute.",
+        _("Too busy right now"),
+        _(
+            "Many people are using this service at the moment. Nothing was stored. "
+            "Please try again in a minute."
+        ),
     )
     return page, status, {"Retry-After": str(error.retry_after)}
 

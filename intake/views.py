@@ -248,9 +248,14 @@ def reply() -> ResponseReturnValue:
     if identity is None:
         return _session_ended()
     form = ReplyForm()
-    if not form.validate_on_submit():
+    files = uploads("attachments")
+    valid = form.validate_on_submit()
+    if valid and not (form.text.data or "").strip() and not files:
+        form.text.errors.append(_("Please write a message or choose files to send."))
+        valid = False
+    if not valid:
         return _render_inbox(identity, form, 400)
-    reporters.send_reply(db(), services().blobs, identity, form.text.data, uploads("attachments"))
+    reporters.send_reply(db(), services().blobs, identity, form.text.data or "", files)
     return redirect(url_for("intake.inbox", sent=1))
 
 

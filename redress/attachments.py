@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,6 +98,24 @@ def commit_with_uploads(db: Session, store: BlobStore, uploads: Sequence[Encrypt
             else:
                 upload.discard()
         raise
+
+
+def collect_orphan_blobs(db: Session, store: BlobStore, older_than: timedelta) -> int:
+    """Delete committed blobs no attachment names (a worker died between writing the blob and
+    committing its row) and stale pending files; returns how many blobs were deleted.
+
+    Only blobs older than `older_than` are considered, so a submission being committed right
+    now is never touched.
+    """
+    cutoff = time.time() - older_than.total_seconds()
+    referenced = set(db.scalars(select(Attachment.blob_id)))
+    deleted = 0
+    for blob_id in list(store.ids()):
+        if blob_id not in referenced and store.modified_at(blob_id) < cutoff:
+            store.delete(blob_id)
+            deleted += 1
+    store.sweep_pending(older_than)
+    return deleted
 
 
 def _view(attachment: Attachment, case_key: bytes) -> AttachmentView:

@@ -11,12 +11,16 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 _BLOB_ID = re.compile(r"\A[0-9a-f]{64}\Z")
 _PENDING_DIR = "pending"
+# A pending file that has not grown for this long belongs to a worker that died mid-upload.
+STALE_UPLOAD = timedelta(minutes=15)
 
 
 class BlobNotFoundError(Exception):
@@ -47,6 +51,10 @@ class BlobStore(Protocol):
     def delete(self, blob_id: str) -> None: ...
 
     def ids(self) -> Iterator[str]: ...
+
+    def modified_at(self, blob_id: str) -> float: ...
+
+    def sweep_pending(self, older_than: timedelta) -> int: ...
 
 
 def _fsync_directory(path: Path) -> None:
@@ -125,10 +133,23 @@ class LocalBlobStore:
             if _BLOB_ID.match(path.name):
                 yield path.name
 
-    def sweep_pending(self) -> int:
-        """Remove temporary files left by a crashed worker; call when no upload is running."""
+    def sweep_pending(self, older_than: timedelta) -> int:
+        """Remove temporary files that have not been written to for `older_than`.
+
+        A live upload keeps its file's modification time fresh; a file left by a worker that
+        died mid-upload stops changing and is removed once it is older than the threshold.
+        """
+        cutoff = time.time() - older_than.total_seconds()
         removed = 0
         for path in self.pending_dir.iterdir():
-            path.unlink(missing_ok=True)
-            removed += 1
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
         return removed
+
+    def modified_at(self, blob_id: str) -> float:
+        """When a committed blob was written (seconds since the epoch)."""
+        return self.path_for(blob_id).stat().st_mtime

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from redress import accounts, audit, totp
+from redress.attachments import collect_orphan_blobs
+from redress.blobs import STALE_UPLOAD, LocalBlobStore
 from redress.config import ConfigError, load_config
 from redress.db import Database
 from redress.instance import InstanceExistsError, NewInstance, create_instance
@@ -94,6 +96,18 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _blobs_gc(args: argparse.Namespace) -> int:
+    config = load_config(_instance_path(args))
+    database = Database(config.database_url)
+    try:
+        with database.session() as db:
+            deleted = collect_orphan_blobs(db, LocalBlobStore(config.blob_dir), STALE_UPLOAD)
+    finally:
+        database.dispose()
+    print(f"Deleted {deleted} orphaned blob(s).")
+    return 0
+
+
 def _totp(args: argparse.Namespace) -> int:
     print(totp.current_code(args.secret))
     return 0
@@ -167,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.add_parser("verify", help="recompute the hash chain").set_defaults(
         handler=_audit_verify
     )
+
+    blobs = commands.add_parser("blobs", help="blob storage maintenance")
+    blobs_commands = blobs.add_subparsers(dest="blobs_command", required=True)
+    blobs_commands.add_parser(
+        "gc", help="delete blobs no attachment refers to (left by crashed workers)"
+    ).set_defaults(handler=_blobs_gc)
 
     code = commands.add_parser("totp", help="print the current code for a TOTP secret (demos)")
     code.add_argument("secret")

@@ -51,6 +51,7 @@ class Config:
     acknowledgement_days: int = 7
     feedback_days: int = 90
     max_submission_bytes: int = 2048 * MIB
+    max_file_bytes: int = 500 * MIB
     # Intake flood limits, per server process (see redress/throttle.py).
     kdf_slots: int = 2
     kdf_queue: int = 8
@@ -111,6 +112,7 @@ _SETTINGS: dict[str, Callable[[str, Any], Any]] = {
     "acknowledgement_days": _positive_int,
     "feedback_days": _positive_int,
     "max_submission_bytes": _positive_int,
+    "max_file_bytes": _positive_int,
     "kdf_slots": _positive_int,
     "kdf_queue": _positive_int,
     "failed_receipts_per_minute": _positive_int,

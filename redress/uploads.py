@@ -9,6 +9,8 @@ until the submission is stored, when they are encrypted under the case key
 
 from __future__ import annotations
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from crypto.keys import random_key
 from crypto.streams import StreamEncryptor
 from redress import contexts
@@ -16,10 +18,17 @@ from redress.blobs import BlobStore
 from redress.models.base import new_id
 
 
+class FileTooLarge(RequestEntityTooLarge):
+    """One file went over the per-file limit (the whole request is refused)."""
+
+
 class EncryptedUpload:
     """One incoming file, encrypted chunk by chunk into a pending blob."""
 
-    def __init__(self, store: BlobStore, filename: str, content_type: str) -> None:
+    def __init__(
+        self, store: BlobStore, filename: str, content_type: str, *, max_bytes: int
+    ) -> None:
+        self.max_bytes = max_bytes
         self.attachment_id = new_id()
         self.filename = filename
         self.content_type = content_type
@@ -39,6 +48,8 @@ class EncryptedUpload:
         return False
 
     def write(self, data: bytes) -> int:
+        if self._encryptor.plaintext_size + len(data) > self.max_bytes:
+            raise FileTooLarge()
         return self._encryptor.write(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:

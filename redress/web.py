@@ -28,12 +28,13 @@ from werkzeug.wrappers import Response
 
 from redress import sessions
 from redress.attachments import AttachmentView
-from redress.blobs import LocalBlobStore
+from redress.blobs import STALE_UPLOAD, LocalBlobStore
 from redress.config import Config
 from redress.db import Database
 from redress.uploads import EncryptedUpload
 
 _UPLOADS_KEY = "redress.uploads"
+
 _COOKIE_TOKEN = "k"  # noqa: S105 - the name of a cookie field, not a secret
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -117,7 +118,12 @@ class EncryptingRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> Any:
-        upload = EncryptedUpload(services().blobs, filename or "", content_type or "")
+        upload = EncryptedUpload(
+            services().blobs,
+            filename or "",
+            content_type or "",
+            max_bytes=services().config.max_file_bytes,
+        )
         self.environ.setdefault(_UPLOADS_KEY, []).append(upload)
         return upload
 
@@ -262,6 +268,8 @@ def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -
         database=Database(config.database_url),
         blobs=LocalBlobStore(config.blob_dir),
     )
+    # Temporary files left by a worker that was killed mid-upload (ciphertext, but still litter).
+    app.extensions["redress"].blobs.sweep_pending(older_than=STALE_UPLOAD)
     app.request_class = EncryptingRequest
     Babel(
         app,

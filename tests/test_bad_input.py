@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 import redress.reporters as reporters
 from crypto.receipts import new_receipt
+from intake import create_app
 from redress.config import Config
 from redress.models import Attachment, AuditEvent, Case, Message, Reporter
 from tests.helpers import (
@@ -228,3 +230,22 @@ def test_a_case_of_someone_else_is_not_found(
         )
         == 0
     )
+
+
+def test_a_file_over_the_per_file_limit_refuses_the_request(config: Config, db: Session) -> None:
+    app = create_app(replace(config, max_file_bytes=150_000))
+    client = app.test_client()
+    data = {
+        "csrf_token": csrf_token(client, "/report"),
+        "what_happened": "one small, one large",
+        "attachments": [
+            (io.BytesIO(b"s" * 10_000), "small.bin"),
+            (io.BytesIO(b"L" * 400_000), "large.bin"),
+        ],
+    }
+    response = client.post("/report", data=data, content_type="multipart/form-data")
+    app.extensions["redress"].database.dispose()
+    assert response.status_code == 413
+    assert "Nothing was stored" in response.get_data(as_text=True)
+    assert stored_rows(db)["Case"] == 0
+    assert blob_files(config) == []

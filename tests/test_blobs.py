@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -57,8 +60,18 @@ def test_delete_and_sweep(store: LocalBlobStore) -> None:
     crashed = store.create()
     crashed.file.write(b"left by a crashed worker")
     crashed.file.close()
-    assert store.sweep_pending() == 1
+    assert store.sweep_pending(older_than=timedelta(0)) == 1
     store.delete(kept.blob_id)
     assert list(store.ids()) == []
     with pytest.raises(BlobNotFoundError):
         store.open(kept.blob_id)
+
+
+def test_sweep_spares_live_uploads(store: LocalBlobStore) -> None:
+    live = store.create()
+    live.file.write(b"still arriving")
+    assert store.sweep_pending(older_than=timedelta(minutes=15)) == 0
+    live.file.close()
+    old = time.time() - 16 * 60
+    os.utime(store.pending_dir / live.blob_id, (old, old))
+    assert store.sweep_pending(older_than=timedelta(minutes=15)) == 1

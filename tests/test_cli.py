@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 import tomllib
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from sqlalchemy import update
 from crypto.recovery import combine_recovery_shares
 from redress import totp
 from redress.accounts import authenticate
+from redress.blobs import LocalBlobStore
 from redress.cli import main
 from redress.config import load_config
 from redress.db import Database
@@ -119,3 +122,18 @@ def test_missing_instance_is_a_clear_error(
     status, _, err = run(capsys, "--instance", str(tmp_path / "none"), "caseworker", "add", "x")
     assert status == 2
     assert "run `redress init` first" in err
+
+
+def test_blobs_gc_deletes_only_old_unreferenced_blobs(
+    instance: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = instance
+    store = LocalBlobStore(path / "blobs")
+    orphan, fresh = store.create(), store.create()
+    orphan.commit()
+    fresh.commit()
+    old = time.time() - 3600
+    os.utime(store.path_for(orphan.blob_id), (old, old))
+    status, out, _ = run(capsys, "--instance", str(path), "blobs", "gc")
+    assert (status, out) == (0, "Deleted 1 orphaned blob(s).\n")
+    assert list(store.ids()) == [fresh.blob_id]

@@ -203,3 +203,25 @@ def test_receipt_login_still_works_after_confirmation(intake: FlaskClient) -> No
     confirm_receipt(intake, receipt)
     intake.post("/logout", data={"csrf_token": csrf_token(intake, "/inbox")})
     assert reporter_login(intake, receipt).headers["Location"] == "/inbox"
+
+
+def test_files_can_be_added_later_without_a_message(
+    intake: FlaskClient, console: FlaskClient, make_caseworker
+) -> None:
+    sign_in(console, make_caseworker)
+    confirm_receipt(intake, send_full_report(intake))
+    empty = intake.post("/inbox", data={"csrf_token": csrf_token(intake, "/inbox"), "text": " "})
+    assert empty.status_code == 400
+    assert "Please write a message or choose files to send." in empty.get_data(as_text=True)
+    sent = intake.post(
+        "/inbox",
+        data={
+            "csrf_token": csrf_token(intake, "/inbox"),
+            "text": "",
+            "attachments": [(io.BytesIO(b"more evidence"), "second.txt")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302
+    [case_id] = case_ids(console)
+    assert "second.txt" in console.get(f"/cases/{case_id}").get_data(as_text=True)
