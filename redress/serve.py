@@ -37,30 +37,13 @@ def endpoints(environ: dict[str, str] | os._Environ[str] = os.environ) -> list[E
     ]
 
 
-def gunicorn_command(endpoint: Endpoint, workers: int = 2, threads: int = 4) -> list[str]:
-    # No access log: reporter addresses, agents and times must not be written anywhere.
+def gunicorn_command(endpoint: Endpoint) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{endpoint.host}:{endpoint.port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--worker-class",
-        "gthread",
-        "--worker-tmp-dir",
-        "/dev/shm" if Path("/dev/shm").is_dir() else "/tmp",  # noqa: S108
-        "--graceful-timeout",
-        "5",
-        "--limit-request-line",
-        "8190",
-        "--limit-request-fields",
-        "100",
+        sys.executable, "-m", "gunicorn",
+        "--config", "python:redress.gunicorn_conf",
+        "--bind", f"{endpoint.host}:{endpoint.port}",
         endpoint.wsgi,
-    ]
+    ]  # fmt: skip
 
 
 def serve(instance: Path) -> int:

@@ -1,0 +1,22 @@
+"""Gunicorn settings shared by the intake and console processes (`redress serve`).
+
+Loaded with ``--config python:redress.gunicorn_conf``; the bind address comes from the command
+line. No access log is written: reporter addresses, agents and times must not be recorded.
+"""
+
+from pathlib import Path
+
+import gunicorn.http.wsgi
+
+# Gunicorn names itself and nothing else can change that header: say only "redress".
+gunicorn.http.wsgi.SERVER = "redress"
+
+accesslog = None
+worker_class = "gthread"
+workers = 2
+threads = 4
+graceful_timeout = 5
+limit_request_line = 8190
+limit_request_fields = 100
+# Heartbeat files only; keep them off the disk where possible.
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
