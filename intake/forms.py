@@ -13,6 +13,7 @@ from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     Field,
+    HiddenField,
     MultipleFileField,
     SelectMultipleField,
     StringField,
@@ -20,13 +21,19 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from redress.questions import QUESTIONS, Answer, Kind, Question
 
 MAX_MESSAGE_CHARS = 50_000
-RECEIPT_GROUP_LENGTH = 4
+INCOMPLETE_FORM = _l("This form is incomplete. Please open it again.")
+
+
+def _too_long(limit: int) -> LazyString:
+    """Our own (translated) length message: WTForms' default has no Arabic translation."""
+    # The limit is written the reader's way (100,000 / 100 000 / 100.000) when shown.
+    return _l("Please keep this under %(max)s characters.", max=LazyString(format_number, limit))
 
 
 class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
@@ -47,28 +54,28 @@ def _field(question: Question) -> Field:
             validators=[Optional()],
             description=question.help,
         )
-    validators.append(
-        Length(
-            max=question.max_length,
-            # The limit is written the reader's way (100,000 / 100 000 / 100.000) when shown.
-            message=_l(
-                "Please keep this under %(max)s characters.",
-                max=LazyString(format_number, question.max_length),
-            ),
-        )
-    )
+    validators.append(Length(max=question.max_length, message=_too_long(question.max_length)))
     field_class = TextAreaField if question.kind is Kind.TEXT else StringField
     return field_class(question.label, validators=validators, description=question.help)
 
 
 class _ReportFormBase(FlaskForm):  # type: ignore[misc]
+    # One-time token: a second copy of the same form stores nothing and shows the same receipt.
+    submission_token = HiddenField(
+        validators=[
+            DataRequired(_l("This form is incomplete. Please open it again.")),
+            Regexp(
+                r"\A[0-9a-f]{64}\Z", message=_l("This form is incomplete. Please open it again.")
+            ),
+        ],
+    )
     attachments = MultipleFileField(
         _l("Files (optional)"),
         description=_l("Documents, images or recordings that support your report."),
     )
     identity_name = StringField(
         _l("Your name (optional)"),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Length(max=500, message=_too_long(500))],
         description=_l(
             "Only if you want to give it. It is encrypted separately and shown to a caseworker "
             "only after a second person approves a written reason."
@@ -76,7 +83,7 @@ class _ReportFormBase(FlaskForm):  # type: ignore[misc]
     )
     identity_contact = StringField(
         _l("How to reach you (optional)"),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Length(max=500, message=_too_long(500))],
         description=_l("An e-mail address, phone number or other contact, if you want one used."),
     )
     submit = SubmitField(_l("Send report"))
@@ -103,7 +110,10 @@ ReportForm = type(
 class ConfirmReceiptForm(FlaskForm):  # type: ignore[misc]
     last_group = StringField(
         _l("The last four characters of your receipt code"),
-        validators=[DataRequired(_l("Please type the last four characters.")), Length(max=20)],
+        validators=[
+            DataRequired(_l("Please type the last four characters.")),
+            Length(max=20, message=_too_long(20)),
+        ],
         description=_l("This shows you have written the whole code down."),
     )
     submit = SubmitField(_l("I have saved my code"))
@@ -112,7 +122,10 @@ class ConfirmReceiptForm(FlaskForm):  # type: ignore[misc]
 class ReceiptForm(FlaskForm):  # type: ignore[misc]
     receipt = StringField(
         _l("Your receipt code"),
-        validators=[DataRequired(_l("Please enter your receipt code.")), Length(max=100)],
+        validators=[
+            DataRequired(_l("Please enter your receipt code.")),
+            Length(max=100, message=_too_long(100)),
+        ],
         description=_l("The code you were given when you sent your report, like ABCD-EFGH-…"),
     )
     submit = SubmitField(_l("Continue"))

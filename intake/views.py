@@ -23,12 +23,13 @@ from intake.forms import (
     ReportForm,
 )
 from intake.limits import kdf_slot, limits
-from redress import reporters, submissions
+from redress import reporters, submission_tokens, submissions
 from redress.casekeys import NoKeyError
 from redress.messages import SYSTEM_TEXTS
 from redress.models import CaseStatus, SessionApp
 from redress.questions import QUESTIONS
 from redress.sessions import SessionPolicy
+from redress.submission_tokens import AlreadySubmittedError
 from redress.web import (
     LANGUAGE_COOKIE,
     LANGUAGES,
@@ -70,6 +71,7 @@ WRONG_RECEIPT = _l("We could not find a report for that code. Please check it an
 # Set between showing a receipt and the reporter confirming they saved it.
 _PENDING_CONFIRMATION = "confirm"
 _CONFIRMATION_DOMAIN = b"redress-receipt-confirmation"
+_FORM_TOKEN = "form"  # noqa: S105 - a session key name, not a secret
 
 
 def _policy() -> SessionPolicy:
@@ -144,26 +146,57 @@ def language(code: str) -> ResponseReturnValue:
 @blueprint.route("/report", methods=["GET", "POST"])
 def report() -> ResponseReturnValue:
     form = ReportForm()
+    if not form.is_submitted():
+        form.submission_token.data = submission_tokens.new_token()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("report.html", form=form, questions=QUESTIONS), status
-    with kdf_slot():
-        submission = submissions.submit_report(
-            db(),
-            services().blobs,
-            services().config,
-            form.answers(),
-            uploads("attachments"),
-            form.identity(),
-        )
+    try:
+        with kdf_slot():
+            submission = submissions.submit_report(
+                db(),
+                services().blobs,
+                services().config,
+                form.answers(),
+                uploads("attachments"),
+                form.identity(),
+                form_token=form.submission_token.data,
+            )
+    except AlreadySubmittedError as earlier:
+        if earlier.receipt is None:
+            return render_error(
+                409,
+                _("This report was already sent"),
+                _(
+                    "It was stored once and you confirmed its receipt code. Use that code to "
+                    "follow up."
+                ),
+            )
+        return _show_earlier_receipt(earlier.receipt)
     limits().submissions.spend()
-    _log_in(submission.reporter)
-    session[_PENDING_CONFIRMATION] = _confirmation_tag(last_group(submission.receipt))
-    # Rendered in the response to the POST, never stored, never shown again.
-    return (
-        render_template("receipt.html", receipt=submission.receipt, form=ConfirmReceiptForm()),
-        201,
+    return _show_receipt(submission.reporter, submission.receipt, form.submission_token.data, 201)
+
+
+def _show_receipt(
+    identity: reporters.ReporterIdentity, receipt: str, form_token: str, status: int
+) -> ResponseReturnValue:
+    _log_in(identity)
+    session[_PENDING_CONFIRMATION] = _confirmation_tag(last_group(receipt))
+    session[_FORM_TOKEN] = submission_tokens.token_id(form_token)
+    # Rendered in the response to the POST, never stored in clear, never shown after confirmation.
+    page = render_template(
+        "receipt.html", receipt=receipt, form=ConfirmReceiptForm(), repeated=status == 200
     )
+    return page, status
+
+
+def _show_earlier_receipt(receipt: str) -> ResponseReturnValue:
+    """The same form arrived again (double click, reload): nothing new stored, same receipt."""
+    with kdf_slot():
+        identity = reporters.find_reporter(db(), services().config, normalise_receipt(receipt))
+    if identity is None:
+        return render_error(500)
+    return _show_receipt(identity, receipt, request.form["submission_token"], 200)
 
 
 @blueprint.route("/report/confirm", methods=["GET", "POST"])
@@ -176,6 +209,9 @@ def confirm_receipt() -> ResponseReturnValue:
         typed = "".join(form.last_group.data.split()).upper()
         if hmac.compare_digest(_confirmation_tag(typed), expected):
             session.pop(_PENDING_CONFIRMATION)
+            form_token_id = session.pop(_FORM_TOKEN, None)
+            if form_token_id:
+                submission_tokens.mark_confirmed(db(), form_token_id)
             return redirect(url_for("intake.inbox"))
         form.last_group.errors.append(
             _("That does not match the end of your code. Please look at what you wrote down.")

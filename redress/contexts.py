@@ -48,3 +48,7 @@ def totp_secret(caseworker_id: str) -> FieldContext:
 
 def session_payload(session_digest: str) -> FieldContext:
     return FieldContext(purpose="session", case_id="", record_id=session_digest)
+
+
+def pending_receipt(token_digest: str) -> FieldContext:
+    return FieldContext(purpose="pending-receipt", case_id="", record_id=token_digest)

@@ -18,5 +18,7 @@ threads = 4
 graceful_timeout = 5
 limit_request_line = 8190
 limit_request_fields = 100
+# No runtime control socket: two servers (and other instances) would contend for one path.
+control_socket_disable = True
 # Heartbeat files only; keep them off the disk where possible.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108

@@ -8,11 +8,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto.fields import encrypt_field
 from crypto.receipts import RECEIPT_ALPHABET, derive_reporter_keys, new_receipt, normalise_receipt
-from redress import audit, casekeys, clock, contexts, workflow
+from redress import audit, casekeys, clock, contexts, submission_tokens, workflow
 from redress.attachments import attach_upload, commit_with_uploads
 from redress.blobs import BlobStore
 from redress.config import Config
@@ -68,8 +69,15 @@ def submit_report(
     answers: Mapping[str, Answer],
     uploads: Sequence[EncryptedUpload],
     identity: Mapping[str, str] | None = None,
+    *,
+    form_token: str,
 ) -> Submission:
-    """Store a new report, encrypted at once; nothing is written unless everything is."""
+    """Store a new report, encrypted at once; nothing is written unless everything is.
+
+    Raises AlreadySubmittedError (with the receipt it got) when this form was stored before.
+    """
+    submission_tokens.check_unused(db, form_token)
+    submission_tokens.purge_expired(db)
     today = clock.today()
     receipt = new_receipt()
     reporter_keys = derive_reporter_keys(
@@ -133,6 +141,12 @@ def submit_report(
         case_id=case.id,
         detail={"attachments": len(uploads), "identity_given": bool(identity)},
     )
-    commit_with_uploads(db, store, uploads)
+    submission_tokens.remember_receipt(db, form_token, receipt)
+    try:
+        commit_with_uploads(db, store, uploads)
+    except IntegrityError:
+        # Another copy of the same form may have been stored while this one was processed.
+        submission_tokens.check_unused(db, form_token)
+        raise
     reporter_identity = ReporterIdentity(reporter.id, case.id, reporter_keys.keypair)
     return Submission(case.id, case.reference, receipt, reporter_identity)

@@ -31,6 +31,7 @@ from redress.attachments import AttachmentView
 from redress.blobs import STALE_UPLOAD, LocalBlobStore
 from redress.config import Config
 from redress.db import Database
+from redress.models import SessionApp
 from redress.uploads import EncryptedUpload
 
 _UPLOADS_KEY = "redress.uploads"
@@ -303,9 +304,21 @@ def begin_key_session(
     private_key: bytes,
     caseworker_id: str | None = None,
 ) -> None:
+    """Start a key-holding session in a fresh cookie session (no fixation of the session id).
+
+    Staff sessions also get a new CSRF secret. A reporter's keeps it, so that a report form
+    sent twice (a double click, a reload of the receipt page) still passes CSRF and can be
+    answered with the same receipt instead of "this form has expired".
+    """
     token = sessions.start_session(db(), policy, subject, private_key, caseworker_id=caseworker_id)
-    # A fresh cookie session on login: no fixation, and a new CSRF token.
+    csrf_field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    csrf_secret = session.get(csrf_field)
     session.clear()
+    if policy.app is SessionApp.INTAKE and csrf_secret is not None:
+        session[csrf_field] = csrf_secret
+    else:
+        # Flask-WTF cached a token signed for the old secret in this request: drop it.
+        g.pop(csrf_field, None)
     session[_COOKIE_TOKEN] = token.encode()
 
 

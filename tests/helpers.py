@@ -12,6 +12,7 @@ from werkzeug.test import TestResponse
 from redress import clock, totp
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_SUBMISSION_TOKEN = re.compile(r'name="submission_token" type="hidden" value="([0-9a-f]{64})"')
 _RECEIPT = re.compile(r'id="receipt"[^>]*>([0-9A-Z-]+)</p>')
 _CASE_LINK = re.compile(r'href="/cases/([0-9a-f]{32})"')
 
@@ -23,11 +24,21 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
+def report_form(intake: FlaskClient) -> dict[str, object]:
+    """The hidden fields of a freshly opened report form."""
+    page = intake.get("/report").get_data(as_text=True)
+    csrf = _CSRF.search(page)
+    token = _SUBMISSION_TOKEN.search(page)
+    assert csrf, "no CSRF token on the report form"
+    assert token, "no submission token on the report form"
+    return {"csrf_token": csrf.group(1), "submission_token": token.group(1)}
+
+
 def submit_report(
     intake: FlaskClient, text: str, files: list[tuple[bytes, str]] | None = None
 ) -> TestResponse:
     data: dict[str, object] = {
-        "csrf_token": csrf_token(intake, "/report"),
+        **report_form(intake),
         "what_happened": text,
         "attachments": [(io.BytesIO(content), name) for content, name in files or []],
     }

@@ -23,6 +23,7 @@ from tests.helpers import (
     console_login,
     csrf_token,
     receipt_from,
+    report_form,
     reporter_login,
     submit_report,
 )
@@ -51,7 +52,7 @@ def test_empty_report_keeps_nothing_but_the_typed_fields(
     intake: FlaskClient, db: Session, config: Config
 ) -> None:
     data = {
-        "csrf_token": csrf_token(intake, "/report"),
+        **report_form(intake),
         "what_happened": "   ",
         "attachments": [(io.BytesIO(b"evidence" * 1000), "evidence.txt")],
     }
@@ -158,7 +159,7 @@ def test_oversized_submission_is_refused_whole(intake_app, db: Session, config: 
     intake_app.config["MAX_CONTENT_LENGTH"] = 100_000
     client = intake_app.test_client()
     data = {
-        "csrf_token": csrf_token(client, "/report"),
+        **report_form(client),
         "what_happened": "too big",
         "attachments": [(io.BytesIO(b"y" * 300_000), "big.bin")],
     }
@@ -236,7 +237,7 @@ def test_a_file_over_the_per_file_limit_refuses_the_request(config: Config, db: 
     app = create_app(replace(config, max_file_bytes=150_000))
     client = app.test_client()
     data = {
-        "csrf_token": csrf_token(client, "/report"),
+        **report_form(client),
         "what_happened": "one small, one large",
         "attachments": [
             (io.BytesIO(b"s" * 10_000), "small.bin"),

@@ -14,7 +14,15 @@ from crypto.fields import decrypt_field
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed
 from redress import contexts
-from redress.models import CaseField, CaseKey, KeyKind, Message, Recipient, Role
+from redress.models import (
+    CaseField,
+    CaseKey,
+    KeyKind,
+    Message,
+    Recipient,
+    Role,
+    SubmissionToken,
+)
 from tests.helpers import (
     Authenticator,
     case_ids,
@@ -23,6 +31,7 @@ from tests.helpers import (
     console_login,
     csrf_token,
     receipt_from,
+    report_form,
     reporter_login,
 )
 
@@ -39,7 +48,7 @@ FULL_REPORT = {
 
 
 def send_full_report(intake: FlaskClient, identity: dict[str, str] | None = None) -> str:
-    data: dict[str, object] = {"csrf_token": csrf_token(intake, "/report"), **FULL_REPORT}
+    data: dict[str, object] = {**report_form(intake), **FULL_REPORT}
     data["attachments"] = [(io.BytesIO(b"log lines"), "logs.txt")]
     for key, value in (identity or {}).items():
         data[f"identity_{key}"] = value
@@ -80,7 +89,7 @@ def test_every_answer_reaches_the_caseworker_with_its_label(
 
 
 def test_typed_answers_survive_a_validation_error(intake: FlaskClient) -> None:
-    data = {"csrf_token": csrf_token(intake, "/report"), **FULL_REPORT, "what_happened": ""}
+    data = {**report_form(intake), **FULL_REPORT, "what_happened": ""}
     response = intake.post("/report", data=data)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -225,3 +234,58 @@ def test_files_can_be_added_later_without_a_message(
     assert sent.status_code == 302
     [case_id] = case_ids(console)
     assert "second.txt" in console.get(f"/cases/{case_id}").get_data(as_text=True)
+
+
+def test_a_double_submitted_form_stores_one_report_and_shows_one_receipt(
+    intake: FlaskClient, db: Session
+) -> None:
+    data = {**report_form(intake), **FULL_REPORT}
+    first = intake.post("/report", data=data)
+    second = intake.post("/report", data=data)
+    assert (first.status_code, second.status_code) == (201, 200)
+    receipt = receipt_from(first)
+    assert receipt_from(second) == receipt
+    assert "This form was sent more than once" in second.get_data(as_text=True)
+    db.expire_all()
+    assert len(db.scalars(select(CaseField.case_id)).all()) == 1
+
+    assert confirm_receipt(intake, receipt).headers["Location"] == "/inbox"
+    third = intake.post("/report", data=data)
+    assert third.status_code == 409
+    assert receipt not in third.get_data(as_text=True)
+    stored = db.scalar(select(SubmissionToken))
+    assert stored is not None
+    assert stored.encrypted_receipt == b""
+
+
+def test_pending_receipt_is_unreadable_without_the_form(intake: FlaskClient, db: Session) -> None:
+    form = report_form(intake)
+    receipt = receipt_from(intake.post("/report", data={**form, **FULL_REPORT}))
+    stored = db.scalar(select(SubmissionToken))
+    assert stored is not None
+    assert receipt.encode() not in stored.encrypted_receipt
+    assert str(form["submission_token"]) not in stored.id
+
+
+def test_a_form_without_its_token_is_refused(intake: FlaskClient, db: Session) -> None:
+    form = report_form(intake)
+    response = intake.post("/report", data={"csrf_token": form["csrf_token"], **FULL_REPORT})
+    assert response.status_code == 400
+    assert "This form is incomplete" in response.get_data(as_text=True)
+    assert db.scalar(select(CaseField)) is None
+
+
+def test_a_double_click_with_the_old_cookie_gets_the_same_receipt(
+    intake: FlaskClient, db: Session
+) -> None:
+    data = {**report_form(intake), **FULL_REPORT}
+    cookie = intake.get_cookie("redress_intake")
+    assert cookie is not None
+    first = intake.post("/report", data=data)
+    # Both requests left the browser before the first answer came back.
+    intake.set_cookie("redress_intake", cookie.value)
+    second = intake.post("/report", data=data)
+    assert second.status_code == 200
+    assert receipt_from(second) == receipt_from(first)
+    db.expire_all()
+    assert len(db.scalars(select(CaseField.case_id)).all()) == 1

@@ -9,6 +9,7 @@ from redress.models.enums import Author, CaseStatus, KeyKind, Recipient, Role, S
 from redress.models.message import Message
 from redress.models.reporter import Reporter
 from redress.models.session_record import SessionRecord
+from redress.models.submission_token import SubmissionToken
 
 __all__ = [
     "Attachment",
@@ -28,5 +29,6 @@ __all__ = [
     "Role",
     "SessionApp",
     "SessionRecord",
+    "SubmissionToken",
     "new_id",
 ]

@@ -80,6 +80,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("lookup_token", name=op.f("uq_reporters_lookup_token")),
     )
     op.create_table(
+        "submission_tokens",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("encrypted_receipt", sa.LargeBinary(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_submission_tokens")),
+    )
+    with op.batch_alter_table("submission_tokens", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_submission_tokens_expires_at"), ["expires_at"], unique=False
+        )
+
+    op.create_table(
         "cases",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("reference", sa.String(length=16), nullable=False),
@@ -286,6 +298,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_cases_reporter_id"))
 
     op.drop_table("cases")
+    with op.batch_alter_table("submission_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_submission_tokens_expires_at"))
+
+    op.drop_table("submission_tokens")
     op.drop_table("reporters")
     op.drop_table("caseworkers")
     op.drop_table("audit_head")
