@@ -1,0 +1,324 @@
+"""The walking skeleton in a real browser with JavaScript off, under `redress serve` and `make run`.
+
+Nothing is faked: the `redress` command creates the instance and the caseworker and serves both
+apps with gunicorn on free loopback ports; headless Chromium with JavaScript disabled (as on Tor
+Browser's "Safest" level) sends a report with a file, and a caseworker reads it, downloads the
+file and replies; the reporter comes back with the receipt code and reads the reply.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from redress import totp
+from tests.support.availability import unavailable
+from tests.support.browser import BrowserUnavailable, chromium_page
+from tests.support.servers import (
+    RunningCommand,
+    clean_environment,
+    free_port,
+    http_status,
+    listening_addresses,
+    run_redress,
+)
+
+NEW_PASSPHRASE = "correct horse battery staple"
+RECEIPT = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}")
+# Slow steps (Argon2id at production cost, gunicorn workers booting) on a busy CI machine.
+SLOW_MS = 20_000
+
+
+@dataclass(frozen=True)
+class Servers:
+    """A running `redress serve` or `redress demo`, with the base URLs it printed."""
+
+    command: RunningCommand
+    intake: str
+    console: str
+
+
+Launch = Callable[[Sequence[str]], Servers]
+
+
+@pytest.fixture
+def environ(tmp_path: Path) -> dict[str, str]:
+    """The environment for `redress` subprocesses: no REDRESS_* leaking in, a scratch HOME."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return clean_environment(home)
+
+
+@pytest.fixture
+def launch(environ: dict[str, str]) -> Iterator[Launch]:
+    """Start a serving `redress` command on free loopback ports; everything started is stopped."""
+    started: list[RunningCommand] = []
+
+    def start(args: Sequence[str]) -> Servers:
+        intake_port = free_port()
+        console_port = free_port()
+        while console_port == intake_port:
+            console_port = free_port()
+        command = RunningCommand(
+            args,
+            dict(
+                environ,
+                REDRESS_INTAKE_PORT=str(intake_port),
+                REDRESS_CONSOLE_PORT=str(console_port),
+            ),
+        )
+        started.append(command)
+        intake = command.wait_for_output(r"^intake +(\S+)$")[1]
+        console = command.wait_for_output(r"^console +(\S+)$")[1]
+        assert intake == f"http://127.0.0.1:{intake_port}/"
+        assert console == f"http://127.0.0.1:{console_port}/"
+        command.wait_until_serving([intake, f"{console}login"])
+        for port in (intake_port, console_port):
+            addresses = listening_addresses(port)
+            assert addresses in ({"127.0.0.1"}, None), f"port {port} is bound on {addresses}"
+        return Servers(command, intake, console)
+
+    yield start
+    for command in started:
+        command.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Headless Chromium; each actor gets its own JavaScript-off context from js_off_page."""
+    with ExitStack() as stack:
+        try:
+            page = stack.enter_context(chromium_page(javascript=False))
+        except BrowserUnavailable as error:
+            unavailable(str(error))
+        assert page.context.browser is not None
+        yield page.context.browser
+
+
+@contextmanager
+def js_off_page(browser: Browser, *origins: str) -> Iterator[Page]:
+    """A page in a fresh context (own cookies) with JavaScript disabled.
+
+    Every request the page makes must go to one of ``origins``: no third-party resources.
+    """
+    context = browser.new_context(java_script_enabled=False, accept_downloads=True)
+    requested: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+    assert requested
+    assert [url for url in requested if not url.startswith(origins)] == []
+
+
+def printed_value(output: str, name: str) -> str:
+    """The value of a `name:   value` line the CLI printed."""
+    match = re.search(rf"^{re.escape(name)}:\s+(\S+)\s*$", output, re.MULTILINE)
+    assert match, f"no {name!r} line in:\n{output}"
+    return match[1]
+
+
+def create_instance(instance: Path, environ: dict[str, str]) -> None:
+    created = run_redress(
+        ["--instance", str(instance), "init", "--threshold", "2", "--shares", "3"], environ
+    )
+    assert len(re.findall(r"^  share \d: ", created.stdout, re.MULTILINE)) == 3
+
+
+def sign_in(page: Page, console: str, username: str, passphrase: str, secret: str) -> None:
+    page.goto(f"{console}login")
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Passphrase", exact=True).fill(passphrase)
+    page.get_by_label("Authentication code", exact=True).fill(totp.current_code(secret))
+    page.get_by_role("button", name="Sign in").click()
+
+
+# The three acts of the walking skeleton.
+
+
+def send_report(page: Page, intake: str, text: str, filename: str, content: bytes) -> str:
+    """Send a report with one file, go to the inbox, log out; returns the receipt code."""
+    page.goto(intake)
+    page.get_by_role("main").get_by_role("link", name="Send a report").click()
+    page.wait_for_url(f"{intake}report")
+    page.get_by_label("What happened?", exact=True).fill(text)
+    page.get_by_label("Files (optional)", exact=True).set_input_files(
+        files=[{"name": filename, "mimeType": "application/octet-stream", "buffer": content}]
+    )
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("heading", name="Your report was received")).to_be_visible(
+        timeout=SLOW_MS
+    )
+    receipt = page.locator("#receipt").inner_text().strip()
+    assert RECEIPT.fullmatch(receipt), receipt
+
+    # The reporter proves they wrote the code down by typing its last group.
+    page.get_by_label("The last four characters of your receipt code", exact=True).fill(
+        receipt[-4:]
+    )
+    page.get_by_role("button", name="I have saved my code").click()
+    page.wait_for_url(f"{intake}inbox")
+    expect(page.locator(".status")).to_have_text("Received")
+
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(intake)
+    page.goto(f"{intake}inbox")
+    page.wait_for_url(f"{intake}login")  # the session ended with the logout
+    return receipt
+
+
+def handle_case(
+    page: Page, console: str, password: str, secret: str, report: tuple[str, str, bytes], reply: str
+) -> None:
+    """First sign-in with the one-time password, read the new case and its file, reply."""
+    text, filename, content = report
+    sign_in(page, console, "alice", password, secret)
+    page.wait_for_url(f"{console}passphrase", timeout=SLOW_MS)
+    page.get_by_label("Current passphrase", exact=True).fill(password)
+    page.get_by_label("New passphrase", exact=True).fill(NEW_PASSPHRASE)
+    page.get_by_label("New passphrase again", exact=True).fill(NEW_PASSPHRASE)
+    page.get_by_role("button", name="Change passphrase").click()
+    page.wait_for_url(console, timeout=SLOW_MS)
+
+    row = page.locator("table.cases tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("needs acknowledgement")
+    row.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"/cases/[0-9a-f]{32}$"))
+    expect(page.get_by_role("main")).to_contain_text(text)
+
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name=filename).click()
+    download = downloading.value
+    assert download.suggested_filename == filename
+    assert Path(download.path()).read_bytes() == content
+
+    page.get_by_label("Reply to the reporter", exact=True).fill(reply)
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_role("status")).to_have_text("Your reply was sent.")
+    expect(page.locator(".thread")).to_contain_text(reply)
+
+
+def follow_up(page: Page, intake: str, receipt: str, reply: str) -> None:
+    """Log back in with the receipt as a person might type it, and read the reply."""
+    page.goto(f"{intake}login")
+    page.get_by_label("Your receipt code", exact=True).fill(receipt.lower().replace("-", " "))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{intake}inbox", timeout=SLOW_MS)
+    expect(page.locator(".thread")).to_contain_text(reply)
+
+
+def files_containing(root: Path, needles: Sequence[bytes]) -> list[str]:
+    """Files under ``root`` that contain any of ``needles``, as "path: needle" strings."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            found += [f"{path}: {needle[:40]!r}" for needle in needles if needle in data]
+    return found
+
+
+@pytest.mark.browser
+def test_walking_skeleton_in_browser(
+    browser: Browser, environ: dict[str, str], launch: Launch, tmp_path: Path
+) -> None:
+    instance = tmp_path / "instance"
+    create_instance(instance, environ)
+    added = run_redress(["--instance", str(instance), "caseworker", "add", "alice"], environ)
+    password = printed_value(added.stdout, "password")
+    secret = printed_value(added.stdout, "TOTP secret")
+    servers = launch(["--instance", str(instance), "serve"])
+
+    token = secrets.token_hex(8)
+    report_text = f"The tracker {token} was sold to a ministry and used on reporters."
+    filename = f"evidence-{token}.bin"
+    content = f"attachment {token}\n".encode() + os.urandom(4096)
+    reply_text = f"Thank you. We are looking into {token} now."
+
+    with js_off_page(browser, servers.intake) as reporter:
+        receipt = send_report(reporter, servers.intake, report_text, filename, content)
+    with js_off_page(browser, servers.console) as caseworker:
+        handle_case(
+            caseworker,
+            servers.console,
+            password,
+            secret,
+            (report_text, filename, content),
+            reply_text,
+        )
+    with js_off_page(browser, servers.intake) as reporter:
+        follow_up(reporter, servers.intake, receipt, reply_text)
+
+    assert servers.command.stop() == [], "redress serve left processes running"
+    assert servers.command.process.returncode == 0
+    output = servers.command.output
+    compact = receipt.replace("-", "")
+    for secret_text in (token, receipt, compact, compact.lower()):
+        assert secret_text not in output
+    assert "Traceback" not in output
+    assert not re.search(r'"(GET|POST) /', output), "an access log line was written"
+    # Nothing readable at rest: database, blobs and logs hold none of it in clear.
+    needles = [token.encode(), content, receipt.encode(), compact.encode(), filename.encode()]
+    assert files_containing(instance, needles) == []
+
+
+@pytest.mark.browser
+def test_make_run_demo_serves_both_apps(browser: Browser, launch: Launch, tmp_path: Path) -> None:
+    instance = tmp_path / "demo"
+    first = launch(["--instance", str(instance), "demo"])
+    printed = first.command.output
+    assert len(re.findall(r"^  share \d: \S+( \S+)+$", printed, re.MULTILINE)) == 3
+    username = printed_value(printed, "username")
+    password = printed_value(printed, "password")
+    secret = printed_value(printed, "TOTP secret")
+    assert username == "demo"
+    credentials = instance / "demo-credentials.txt"
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    assert printed_value(credentials.read_text(), "password") == password
+    assert printed_value(credentials.read_text(), "TOTP secret") == secret
+
+    with js_off_page(browser, first.console, first.intake) as page:
+        sign_in(page, first.console, username, password, secret)
+        page.wait_for_url(first.console, timeout=SLOW_MS)  # no passphrase change for the demo
+        expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+        expect(page.get_by_role("main")).to_contain_text("No cases are granted to you yet.")
+        page.goto(first.intake)
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Report misuse of surveillance technology"
+        )
+    assert first.command.stop() == [], "redress demo left processes running"
+    assert first.command.process.returncode == 0
+
+    again = launch(["--instance", str(instance), "demo"])
+    printed_again = again.command.output
+    assert "Created a Redress instance" not in printed_again
+    assert "share 1:" not in printed_again
+    assert printed_value(printed_again, "username") == username
+    assert printed_value(printed_again, "password") == password
+    assert printed_value(printed_again, "TOTP secret") == secret
+    assert http_status(f"{again.console}login") == 200
+    assert http_status(again.intake) == 200
+    assert again.command.stop() == [], "redress demo left processes running"
+
+
+def test_serve_stops_both_servers_on_sigterm(
+    environ: dict[str, str], launch: Launch, tmp_path: Path
+) -> None:
+    """How systemd, Docker and supervisors stop a service."""
+    instance = tmp_path / "instance"
+    create_instance(instance, environ)
+    servers = launch(["--instance", str(instance), "serve"])
+    assert servers.command.stop(signal.SIGTERM) == []
+    assert http_status(servers.intake) is None
+    assert http_status(servers.console) is None
