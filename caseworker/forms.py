@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import MultipleFileField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from redress.text import clean_text
+
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
@@ -35,6 +37,7 @@ class PassphraseForm(FlaskForm):  # type: ignore[misc]
 class ReplyForm(FlaskForm):  # type: ignore[misc]
     text = TextAreaField(
         "Reply to the reporter",
+        filters=[clean_text],
         validators=[DataRequired("Please write a reply."), Length(max=50_000)],
     )
     attachments = MultipleFileField("Files (optional)")

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from redress.questions import QUESTIONS, Answer, Kind, Question
+from redress.text import clean_text
 
 MAX_MESSAGE_CHARS = 50_000
 INCOMPLETE_FORM = _l("This form is incomplete. Please open it again.")
@@ -56,7 +57,9 @@ def _field(question: Question) -> Field:
         )
     validators.append(Length(max=question.max_length, message=_too_long(question.max_length)))
     field_class = TextAreaField if question.kind is Kind.TEXT else StringField
-    return field_class(question.label, validators=validators, description=question.help)
+    return field_class(
+        question.label, validators=validators, description=question.help, filters=[clean_text]
+    )
 
 
 class _ReportFormBase(FlaskForm):  # type: ignore[misc]
@@ -75,6 +78,7 @@ class _ReportFormBase(FlaskForm):  # type: ignore[misc]
     )
     identity_name = StringField(
         _l("Your name (optional)"),
+        filters=[clean_text],
         validators=[Optional(), Length(max=500, message=_too_long(500))],
         description=_l(
             "Only if you want to give it. It is encrypted separately and shown to a caseworker "
@@ -83,6 +87,7 @@ class _ReportFormBase(FlaskForm):  # type: ignore[misc]
     )
     identity_contact = StringField(
         _l("How to reach you (optional)"),
+        filters=[clean_text],
         validators=[Optional(), Length(max=500, message=_too_long(500))],
         description=_l("An e-mail address, phone number or other contact, if you want one used."),
     )
@@ -134,6 +139,7 @@ class ReceiptForm(FlaskForm):  # type: ignore[misc]
 class ReplyForm(FlaskForm):  # type: ignore[misc]
     text = TextAreaField(
         _l("Your message"),
+        filters=[clean_text],
         description=_l("You can also send only files."),
         validators=[
             Optional(),

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from redress import sessions
@@ -36,6 +36,7 @@ from redress.uploads import EncryptedUpload
 
 _UPLOADS_KEY = "redress.uploads"
 
+MAX_FORM_FIELDS = 200
 _COOKIE_TOKEN = "k"  # noqa: S105 - the name of a cookie field, not a secret
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -145,6 +146,13 @@ def _discard_uncommitted_uploads() -> None:
         upload.discard()
 
 
+def _refuse_too_many_fields() -> None:
+    # Werkzeug caps multipart parts, not URL-encoded fields; no form of ours has more than a few
+    # dozen, so a flood of fields is refused the same way for both encodings.
+    if request.method == "POST" and len(request.form) > MAX_FORM_FIELDS:
+        raise RequestEntityTooLarge()
+
+
 def _close_db(_error: BaseException | None) -> None:
     store_session: Session | None = g.pop("db", None)
     if store_session is not None:
@@ -221,13 +229,22 @@ def _unexpected_error(error: Exception) -> ResponseReturnValue:
 def _configure_logging(app: Flask, config: Config, name: str) -> None:
     # Werkzeug's development server logs client addresses; keep it quiet.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # app.logger is shared by every app of that name in the process: replace, never stack,
+    # the file handler, so one instance's records never reach another instance's log.
+    for old in [h for h in app.logger.handlers if isinstance(h, _InstanceLogHandler)]:
+        app.logger.removeHandler(old)
+        old.close()
     if config.log_dir is None:
         return
     config.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handler = logging.FileHandler(config.log_dir / f"{name}.log", encoding="utf-8")
+    handler = _InstanceLogHandler(config.log_dir / f"{name}.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     app.logger.addHandler(handler)
     app.logger.setLevel(logging.INFO)
+
+
+class _InstanceLogHandler(logging.FileHandler):
+    """The file handler Redress adds for an instance's log directory."""
 
 
 # Languages the reporter-facing pages are translated into; right-to-left ones are marked.
@@ -261,6 +278,10 @@ def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -
         SESSION_COOKIE_SECURE=config.https,
         SESSION_COOKIE_PATH="/",
         MAX_CONTENT_LENGTH=config.max_submission_bytes,
+        # Text fields are parsed in memory (files are streamed): room for the longest answer
+        # so an over-long one gets a validation message with the text kept, not a 413.
+        MAX_FORM_MEMORY_SIZE=2 * 1024 * 1024,
+        MAX_FORM_PARTS=MAX_FORM_FIELDS,
         WTF_CSRF_TIME_LIMIT=config.session_idle_minutes * 60 * 4,
         TESTING=config.testing,
     )
@@ -272,6 +293,7 @@ def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -
     # Temporary files left by a worker that was killed mid-upload (ciphertext, but still litter).
     app.extensions["redress"].blobs.sweep_pending(older_than=STALE_UPLOAD)
     app.request_class = EncryptingRequest
+    app.before_request(_refuse_too_many_fields)
     Babel(
         app,
         locale_selector=chosen_language,

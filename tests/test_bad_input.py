@@ -250,3 +250,55 @@ def test_a_file_over_the_per_file_limit_refuses_the_request(config: Config, db: 
     assert "Nothing was stored" in response.get_data(as_text=True)
     assert stored_rows(db)["Case"] == 0
     assert blob_files(config) == []
+
+
+def test_control_characters_are_removed_and_line_endings_unified(
+    intake: FlaskClient, console: FlaskClient, make_caseworker
+) -> None:
+    staff = make_caseworker("ola")
+    console_login(
+        console, "ola", staff.passphrase, Authenticator(staff.account.totp_secret).next_code()
+    )
+    change_passphrase(console, staff.passphrase, "ola's long passphrase")
+    submit_report(intake, "line one\r\nline\x00 two\x1b[31m\u0085 end\u202e")
+    [case_id] = case_ids(console)
+    page = console.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "line one\nline two[31m end\u202e" in page
+
+
+def test_invalid_utf8_is_replaced_not_fatal(intake: FlaskClient, db: Session) -> None:
+    form = report_form(intake)
+    body = (
+        f"csrf_token={form['csrf_token']}&submission_token={form['submission_token']}"
+        "&what_happened=caf%C3%A9+%FF%FE+bytes"
+    )
+    response = intake.post("/report", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201
+    assert stored_rows(db)["Case"] == 1
+
+
+def test_a_megabyte_in_a_one_line_field_is_refused_and_kept(
+    intake: FlaskClient, db: Session
+) -> None:
+    huge = "x" * 1_000_000
+    response = intake.post(
+        "/report", data={**report_form(intake), "what_happened": "ok", "where": huge}
+    )
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "Please keep this under 500 characters." in body
+    assert huge in body, "the typed text is given back"
+    assert stored_rows(db)["Case"] == 0
+
+
+def test_ten_thousand_fields_are_refused(intake: FlaskClient, db: Session) -> None:
+    form = report_form(intake)
+    fields = "&".join(f"field{n}=x" for n in range(10_000))
+    body = (
+        f"csrf_token={form['csrf_token']}&submission_token={form['submission_token']}"
+        f"&what_happened=many+fields&{fields}"
+    )
+    response = intake.post("/report", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    assert_clean_page(response.get_data(as_text=True))
+    assert stored_rows(db)["Case"] == 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from intake import create_app
 from redress.config import ConfigError, load_config
 from redress.instance import InstanceExistsError, create_instance
 
@@ -88,3 +90,16 @@ def test_init_refuses_to_overwrite(instance: Path) -> None:
         create_instance(instance, threshold=2, shares=3)
     assert (instance / "redress.toml").read_bytes() == before
     assert (instance / "redress.toml").stat().st_mode & 0o777 == 0o600
+
+
+def test_each_instance_logs_only_to_its_own_directory(tmp_path: Path, instance: Path) -> None:
+    base = load_config(instance, environ={})
+    first = create_app(replace(base, log_dir=tmp_path / "first"))
+    second = create_app(replace(base, log_dir=tmp_path / "second"))
+    second.logger.error("only for the second instance")
+    for app in (first, second):
+        app.extensions["redress"].database.dispose()
+    for handler in second.logger.handlers:
+        handler.flush()
+    assert "only for the second" in (tmp_path / "second" / "intake.log").read_text()
+    assert "only for the second" not in (tmp_path / "first" / "intake.log").read_text()
