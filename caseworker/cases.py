@@ -10,6 +10,7 @@ from caseworker.forms import ReplyForm
 from crypto.errors import CryptoError
 from redress import casework
 from redress.casekeys import NoKeyError
+from redress.cleaning import NOT_CLEANED_REASONS, REMOVED_LABELS
 from redress.messages import SYSTEM_TEXTS
 from redress.models import Role
 from redress.questions import QUESTIONS_BY_ID
@@ -37,6 +38,8 @@ def _render_case(case_id: str, form: ReplyForm, status: int = 200) -> ResponseRe
             form=form,
             system_texts=SYSTEM_TEXTS,
             questions=QUESTIONS_BY_ID,
+            removed_labels=REMOVED_LABELS,
+            not_cleaned_reasons=NOT_CLEANED_REASONS,
         ),
         status,
     )

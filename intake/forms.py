@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     Field,
     HiddenField,
     MultipleFileField,
@@ -62,6 +63,17 @@ def _field(question: Question) -> Field:
     )
 
 
+def _clean_metadata_field() -> BooleanField:
+    return BooleanField(
+        _l("Remove hidden metadata from my files (recommended)"),
+        default=True,
+        description=_l(
+            "Photos and documents can hide a location, a device, an author name. Untick this "
+            "only if that information is itself the evidence."
+        ),
+    )
+
+
 class _ReportFormBase(FlaskForm):  # type: ignore[misc]
     # One-time token: a second copy of the same form stores nothing and shows the same receipt.
     submission_token = HiddenField(
@@ -76,6 +88,7 @@ class _ReportFormBase(FlaskForm):  # type: ignore[misc]
         _l("Files (optional)"),
         description=_l("Documents, images or recordings that support your report."),
     )
+    clean_metadata = _clean_metadata_field()
     identity_name = StringField(
         _l("Your name (optional)"),
         filters=[clean_text],
@@ -153,6 +166,7 @@ class ReplyForm(FlaskForm):  # type: ignore[misc]
         ],
     )
     attachments = MultipleFileField(_l("Files (optional)"))
+    clean_metadata = _clean_metadata_field()
     submit = SubmitField(_l("Send"))
 
 

@@ -25,6 +25,7 @@ from intake.forms import (
 from intake.limits import kdf_slot, limits
 from redress import reporters, submission_tokens, submissions
 from redress.casekeys import NoKeyError
+from redress.cleaning import NOT_CLEANED_REASONS, REMOVED_LABELS, clean_uploads
 from redress.messages import SYSTEM_TEXTS
 from redress.models import CaseStatus, SessionApp
 from redress.questions import QUESTIONS
@@ -151,6 +152,8 @@ def report() -> ResponseReturnValue:
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("report.html", form=form, questions=QUESTIONS), status
+    files = uploads("attachments")
+    clean_uploads(files, enabled=form.clean_metadata.data)
     try:
         with kdf_slot():
             submission = submissions.submit_report(
@@ -158,7 +161,7 @@ def report() -> ResponseReturnValue:
                 services().blobs,
                 services().config,
                 form.answers(),
-                uploads("attachments"),
+                files,
                 form.identity(),
                 form_token=form.submission_token.data,
             )
@@ -174,18 +177,34 @@ def report() -> ResponseReturnValue:
             )
         return _show_earlier_receipt(earlier.receipt)
     limits().submissions.spend()
-    return _show_receipt(submission.reporter, submission.receipt, form.submission_token.data, 201)
+    return _show_receipt(
+        submission.reporter,
+        submission.receipt,
+        form.submission_token.data,
+        201,
+        [(upload.filename, upload.cleaning) for upload in files],
+    )
 
 
 def _show_receipt(
-    identity: reporters.ReporterIdentity, receipt: str, form_token: str, status: int
+    identity: reporters.ReporterIdentity,
+    receipt: str,
+    form_token: str,
+    status: int,
+    cleaning: list[tuple[str, dict[str, object] | None]] | None = None,
 ) -> ResponseReturnValue:
     _log_in(identity)
     session[_PENDING_CONFIRMATION] = _confirmation_tag(last_group(receipt))
     session[_FORM_TOKEN] = submission_tokens.token_id(form_token)
     # Rendered in the response to the POST, never stored in clear, never shown after confirmation.
     page = render_template(
-        "receipt.html", receipt=receipt, form=ConfirmReceiptForm(), repeated=status == 200
+        "receipt.html",
+        receipt=receipt,
+        form=ConfirmReceiptForm(),
+        repeated=status == 200,
+        cleaning=cleaning or [],
+        removed_labels=REMOVED_LABELS,
+        not_cleaned_reasons=NOT_CLEANED_REASONS,
     )
     return page, status
 
@@ -272,6 +291,8 @@ def _render_inbox(
             system_texts=SYSTEM_TEXTS,
             form=form,
             hide=HideMessageForm(),
+            removed_labels=REMOVED_LABELS,
+            not_cleaned_reasons=NOT_CLEANED_REASONS,
             logout=LogoutForm(),
         ),
         status,
@@ -291,6 +312,7 @@ def reply() -> ResponseReturnValue:
         valid = False
     if not valid:
         return _render_inbox(identity, form, 400)
+    clean_uploads(files, enabled=form.clean_metadata.data)
     reporters.send_reply(db(), services().blobs, identity, form.text.data or "", files)
     return redirect(url_for("intake.inbox", sent=1))
 

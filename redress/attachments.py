@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,6 +45,8 @@ class AttachmentView:
     filename: str | None
     content_type: str
     size: int | None
+    # What metadata removal did: {"cleaned": bool, "removed": [labels], "reason": code or None}.
+    cleaning: dict[str, Any] | None = None
 
     @property
     def intact(self) -> bool:
@@ -62,7 +65,12 @@ def attach_upload(
 ) -> Attachment:
     """Record an upload against a case: its file key and metadata encrypted under the case key."""
     upload.finish()
-    meta = {"name": upload.filename, "type": upload.content_type, "size": upload.size}
+    meta = {
+        "name": upload.filename,
+        "type": upload.content_type,
+        "size": upload.size,
+        "cleaning": upload.cleaning,
+    }
     attachment = Attachment(
         id=upload.attachment_id,
         case_id=case_id,
@@ -122,12 +130,14 @@ def _view(attachment: Attachment, case_key: bytes) -> AttachmentView:
     context = contexts.attachment_meta(attachment.case_id, attachment.id)
     try:
         meta = json.loads(decrypt_field(case_key, attachment.encrypted_meta, context))
+        cleaning = meta.get("cleaning")
         return AttachmentView(
             attachment.id,
             attachment.message_id,
             str(meta["name"]),
             str(meta["type"]),
             int(meta["size"]),
+            cleaning if isinstance(cleaning, dict) else None,
         )
     except (CryptoError, ValueError, KeyError, TypeError):
         return AttachmentView(attachment.id, attachment.message_id, None, "", None)

@@ -36,6 +36,10 @@ class PendingBlob(Protocol):
     @property
     def file(self) -> BinaryIO: ...
 
+    def reopen(self) -> BinaryIO:
+        """Read back what was written so far (ciphertext)."""
+        ...
+
     def commit(self) -> None: ...
 
     def discard(self) -> None: ...
@@ -82,6 +86,9 @@ class LocalPendingBlob:
     @property
     def file(self) -> BinaryIO:
         return self._file
+
+    def reopen(self) -> BinaryIO:
+        return self._temporary.open("rb")
 
     def commit(self) -> None:
         if self._done:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from crypto.keys import random_key
-from crypto.streams import StreamEncryptor
+from crypto.streams import StreamEncryptor, decrypt_stream
 from redress import contexts
 from redress.blobs import BlobStore
 from redress.models.base import new_id
@@ -33,6 +33,10 @@ class EncryptedUpload:
         self.filename = filename
         self.content_type = content_type
         self.file_key = random_key()
+        # What metadata cleaning did to this file (set by redress.cleaning), for the reporter
+        # and, encrypted with the file's other metadata, for caseworkers.
+        self.cleaning: dict[str, object] | None = None
+        self._store = store
         self._pending = store.create()
         self._encryptor = StreamEncryptor(
             self.file_key, self._pending.file, contexts.attachment_stream(self.attachment_id)
@@ -63,6 +67,28 @@ class EncryptedUpload:
         if not self._finished:
             self._encryptor.finish()
             self._finished = True
+
+    def plaintext(self) -> bytes:
+        """The whole file decrypted into memory; callers bound the size they ask this for."""
+        self.finish()
+        self._pending.file.flush()
+        with self._pending.reopen() as ciphertext:
+            chunks = decrypt_stream(
+                self.file_key, ciphertext, contexts.attachment_stream(self.attachment_id)
+            )
+            return b"".join(chunks)
+
+    def replace_content(self, data: bytes) -> None:
+        """Store `data` instead (a copy cleaned of metadata), under a fresh key and blob."""
+        replacement = self._store.create()
+        file_key = random_key()
+        encryptor = StreamEncryptor(
+            file_key, replacement.file, contexts.attachment_stream(self.attachment_id)
+        )
+        encryptor.write(data)
+        encryptor.finish()
+        self._pending.discard()
+        self._pending, self.file_key, self._encryptor = replacement, file_key, encryptor
 
     @property
     def size(self) -> int:

@@ -45,8 +45,9 @@ def submit_report(
     return intake.post("/report", data=data, content_type="multipart/form-data")
 
 
-def receipt_from(response: TestResponse) -> str:
-    match = _RECEIPT.search(response.get_data(as_text=True))
+def receipt_from(page: TestResponse | str) -> str:
+    text = page if isinstance(page, str) else page.get_data(as_text=True)
+    match = _RECEIPT.search(text)
     assert match, "no receipt on the page"
     return match.group(1)
 
