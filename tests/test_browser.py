@@ -13,6 +13,7 @@ import re
 import secrets
 import signal
 import stat
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from redress import totp
+from redress.web import SECURITY_HEADERS
 from tests.support.availability import unavailable
 from tests.support.browser import BrowserUnavailable, chromium_page
 from tests.support.servers import (
@@ -319,6 +321,13 @@ def test_serve_stops_both_servers_on_sigterm(
     instance = tmp_path / "instance"
     create_instance(instance, environ)
     servers = launch(["--instance", str(instance), "serve"])
+    for base in (servers.intake, servers.console):
+        with urllib.request.urlopen(base + "login", timeout=5) as response:  # noqa: S310
+            headers = response.headers
+        # Gunicorn's own name and version are not given away; the app's headers are all there.
+        assert headers["Server"] == "redress"
+        for name, value in SECURITY_HEADERS.items():
+            assert headers[name] == value, name
     assert servers.command.stop(signal.SIGTERM) == []
     assert http_status(servers.intake) is None
     assert http_status(servers.console) is None
