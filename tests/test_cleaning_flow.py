@@ -116,4 +116,3 @@ def test_files_added_later_are_cleaned_too(
     inbox = intake.get("/inbox").get_data(as_text=True)
     assert "later.jpg" in inbox
     assert "GPS location" in inbox
-
