@@ -12,7 +12,8 @@ from flask.typing import ResponseReturnValue
 from caseworker.forms import LoginForm, LogoutForm, PassphraseForm
 from crypto.keys import keypair_from_private
 from redress import accounts
-from redress.models import Caseworker, Role, SessionApp
+from redress.models import Caseworker, SessionApp
+from redress.permissions import Permission, allows
 from redress.sessions import SessionPolicy
 from redress.web import (
     begin_key_session,
@@ -67,11 +68,15 @@ def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
     return guarded
 
 
-def role_required(role: Role) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
+def permission_required(
+    permission: Permission,
+) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
+    """After login_required: a 403 page unless the signed-in role has `permission`."""
+
     def decorate(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
         @wraps(view)
         def checked(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
-            if g.identity.role is not role:
+            if not allows(g.identity.role, permission):
                 return render_error(403)
             return view(*args, **kwargs)
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from caseworker.auth import login_required, role_required
+from caseworker.auth import login_required, permission_required
 from caseworker.forms import ReplyForm
+from caseworker.sections import load_sections
 from crypto.errors import CryptoError
 from redress import casework
 from redress.casekeys import NoKeyError
 from redress.cleaning import NOT_CLEANED_REASONS, REMOVED_LABELS
 from redress.messages import SYSTEM_TEXTS
-from redress.models import Role
+from redress.permissions import Permission
 from redress.questions import QUESTIONS_BY_ID
 from redress.web import db, render_error, send_decrypted, services, uploads
 
@@ -21,7 +22,7 @@ blueprint = Blueprint("cases", __name__)
 
 @blueprint.get("/")
 @login_required
-@role_required(Role.CASEWORKER)
+@permission_required(Permission.WORK_ON_CASES)
 def index() -> ResponseReturnValue:
     return render_template("cases.html", cases=casework.list_cases(db(), g.identity))
 
@@ -35,6 +36,7 @@ def _render_case(case_id: str, form: ReplyForm, status: int = 200) -> ResponseRe
         render_template(
             "case.html",
             case=case_file,
+            sections=load_sections(db(), case_id, g.identity),
             form=form,
             system_texts=SYSTEM_TEXTS,
             questions=QUESTIONS_BY_ID,
@@ -47,14 +49,14 @@ def _render_case(case_id: str, form: ReplyForm, status: int = 200) -> ResponseRe
 
 @blueprint.get("/cases/<case_id>")
 @login_required
-@role_required(Role.CASEWORKER)
+@permission_required(Permission.WORK_ON_CASES)
 def show(case_id: str) -> ResponseReturnValue:
     return _render_case(case_id, ReplyForm())
 
 
 @blueprint.post("/cases/<case_id>/reply")
 @login_required
-@role_required(Role.CASEWORKER)
+@permission_required(Permission.WORK_ON_CASES)
 def reply(case_id: str) -> ResponseReturnValue:
     form = ReplyForm()
     if not form.validate_on_submit():
@@ -70,7 +72,7 @@ def reply(case_id: str) -> ResponseReturnValue:
 
 @blueprint.get("/cases/<case_id>/files/<attachment_id>")
 @login_required
-@role_required(Role.CASEWORKER)
+@permission_required(Permission.WORK_ON_CASES)
 def download(case_id: str, attachment_id: str) -> ResponseReturnValue:
     try:
         view, chunks = casework.download(db(), services().blobs, case_id, attachment_id, g.identity)

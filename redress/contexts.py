@@ -52,3 +52,25 @@ def session_payload(session_digest: str) -> FieldContext:
 
 def pending_receipt(token_digest: str) -> FieldContext:
     return FieldContext(purpose="pending-receipt", case_id="", record_id=token_digest)
+
+
+def note(case_id: str, note_id: str, author_id: str | None) -> FieldContext:
+    return FieldContext(purpose="note", case_id=case_id, record_id=f"{note_id}:{author_id or ''}")
+
+
+def task(case_id: str, task_id: str) -> FieldContext:
+    return FieldContext(purpose="task", case_id=case_id, record_id=task_id)
+
+
+def disclosure_reason(case_id: str, request_id: str, requester_id: str) -> FieldContext:
+    return FieldContext(
+        purpose="disclosure-reason", case_id=case_id, record_id=f"{request_id}:{requester_id}"
+    )
+
+
+def organisation_key(name: str, recipient: Recipient, caseworker_id: str | None) -> FieldContext:
+    return FieldContext(
+        purpose=f"organisation-key:{name}",
+        case_id="",
+        record_id=f"{recipient.value}:{caseworker_id or ''}",
+    )

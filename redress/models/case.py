@@ -25,6 +25,10 @@ class Case(Base):
     acknowledged_on: Mapped[date | None] = mapped_column(default=None)
     feedback_due: Mapped[date | None] = mapped_column(default=None)
     closed_on: Mapped[date | None] = mapped_column(default=None)
+    # The caseworker responsible; workflow state, kept in clear.
+    assignee_id: Mapped[str | None] = mapped_column(
+        ForeignKey("caseworkers.id", ondelete="SET NULL"), default=None, index=True
+    )
 
     keys: Mapped[list[CaseKey]] = relationship(
         back_populates="case", cascade="all, delete-orphan", passive_deletes=True

@@ -71,6 +71,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", name=op.f("uq_caseworkers_username")),
     )
     op.create_table(
+        "reply_templates",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("body", sa.String(length=20000), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reply_templates")),
+        sa.UniqueConstraint("name", name=op.f("uq_reply_templates_name")),
+    )
+    op.create_table(
         "reporters",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("lookup_token", sa.LargeBinary(length=32), nullable=False),
@@ -117,6 +125,13 @@ def upgrade() -> None:
         sa.Column("acknowledged_on", sa.Date(), nullable=True),
         sa.Column("feedback_due", sa.Date(), nullable=True),
         sa.Column("closed_on", sa.Date(), nullable=True),
+        sa.Column("assignee_id", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"],
+            ["caseworkers.id"],
+            name=op.f("fk_cases_assignee_id_caseworkers"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["reporter_id"], ["reporters.id"], name=op.f("fk_cases_reporter_id_reporters")
         ),
@@ -124,8 +139,52 @@ def upgrade() -> None:
         sa.UniqueConstraint("reference", name=op.f("uq_cases_reference")),
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cases_assignee_id"), ["assignee_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_reporter_id"), ["reporter_id"], unique=False)
         batch_op.create_index("ix_cases_status_received", ["status", "received_on"], unique=False)
+
+    op.create_table(
+        "organisation_keys",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column(
+            "recipient",
+            sa.Enum(
+                "caseworker", "reporter", "recovery", name="recipient", native_enum=False, length=32
+            ),
+            nullable=False,
+        ),
+        sa.Column("caseworker_id", sa.String(length=32), nullable=True),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["caseworker_id"],
+            ["caseworkers.id"],
+            name=op.f("fk_organisation_keys_caseworker_id_caseworkers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_organisation_keys")),
+        sa.UniqueConstraint(
+            "name", "recipient", "caseworker_id", name=op.f("uq_organisation_keys_name")
+        ),
+    )
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("caseworker_id", sa.String(length=32), nullable=False),
+        sa.Column("digest", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["caseworker_id"],
+            ["caseworkers.id"],
+            name=op.f("fk_recovery_codes_caseworker_id_caseworkers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_recovery_codes_caseworker_id"), ["caseworker_id"], unique=False
+        )
 
     op.create_table(
         "session_records",
@@ -154,6 +213,55 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_session_records_idle_expires_at"), ["idle_expires_at"], unique=False
         )
+
+    op.create_table(
+        "blind_indexes",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("case_id", sa.String(length=32), nullable=False),
+        sa.Column("facet", sa.String(length=32), nullable=False),
+        sa.Column("digest", sa.LargeBinary(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_blind_indexes_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_blind_indexes")),
+    )
+    with op.batch_alter_table("blind_indexes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_blind_indexes_case_id"), ["case_id"], unique=False)
+        batch_op.create_index("ix_blind_indexes_lookup", ["facet", "digest"], unique=False)
+
+    op.create_table(
+        "case_exclusions",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("case_id", sa.String(length=32), nullable=False),
+        sa.Column("caseworker_id", sa.String(length=32), nullable=False),
+        sa.Column("created_by", sa.String(length=32), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_case_exclusions_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["caseworker_id"],
+            ["caseworkers.id"],
+            name=op.f("fk_case_exclusions_caseworker_id_caseworkers"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"],
+            ["caseworkers.id"],
+            name=op.f("fk_case_exclusions_created_by_caseworkers"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_exclusions")),
+        sa.UniqueConstraint("case_id", "caseworker_id", name=op.f("uq_case_exclusions_case_id")),
+    )
+    with op.batch_alter_table("case_exclusions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_exclusions_case_id"), ["case_id"], unique=False)
 
     op.create_table(
         "case_fields",
@@ -211,6 +319,52 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "disclosure_requests",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("case_id", sa.String(length=32), nullable=False),
+        sa.Column("requester_id", sa.String(length=32), nullable=False),
+        sa.Column("encrypted_reason", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "approved",
+                "rejected",
+                name="disclosurestatus",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("decided_by", sa.String(length=32), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_disclosure_requests_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by"],
+            ["caseworkers.id"],
+            name=op.f("fk_disclosure_requests_decided_by_caseworkers"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["requester_id"],
+            ["caseworkers.id"],
+            name=op.f("fk_disclosure_requests_requester_id_caseworkers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disclosure_requests")),
+    )
+    with op.batch_alter_table("disclosure_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_disclosure_requests_case_id"), ["case_id"], unique=False
+        )
+
+    op.create_table(
         "messages",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("case_id", sa.String(length=32), nullable=False),
@@ -240,6 +394,51 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
         sa.UniqueConstraint("case_id", "seq", name=op.f("uq_messages_case_id")),
     )
+    op.create_table(
+        "notes",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("case_id", sa.String(length=32), nullable=False),
+        sa.Column("author_id", sa.String(length=32), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["caseworkers.id"],
+            name=op.f("fk_notes_author_id_caseworkers"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_notes_case_id_cases"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notes")),
+    )
+    with op.batch_alter_table("notes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notes_case_id"), ["case_id"], unique=False)
+
+    op.create_table(
+        "tasks",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("case_id", sa.String(length=32), nullable=False),
+        sa.Column("owner_id", sa.String(length=32), nullable=True),
+        sa.Column("due_on", sa.Date(), nullable=True),
+        sa.Column("done_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_tasks_case_id_cases"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["caseworkers.id"],
+            name=op.f("fk_tasks_owner_id_caseworkers"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),
+    )
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_tasks_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tasks_owner_id"), ["owner_id"], unique=False)
+
     op.create_table(
         "attachments",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -281,21 +480,49 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_attachments_case_id"))
 
     op.drop_table("attachments")
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tasks_owner_id"))
+        batch_op.drop_index(batch_op.f("ix_tasks_case_id"))
+
+    op.drop_table("tasks")
+    with op.batch_alter_table("notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notes_case_id"))
+
+    op.drop_table("notes")
     op.drop_table("messages")
+    with op.batch_alter_table("disclosure_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_disclosure_requests_case_id"))
+
+    op.drop_table("disclosure_requests")
     with op.batch_alter_table("case_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_keys_caseworker_id"))
         batch_op.drop_index("ix_case_keys_case")
 
     op.drop_table("case_keys")
     op.drop_table("case_fields")
+    with op.batch_alter_table("case_exclusions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_exclusions_case_id"))
+
+    op.drop_table("case_exclusions")
+    with op.batch_alter_table("blind_indexes", schema=None) as batch_op:
+        batch_op.drop_index("ix_blind_indexes_lookup")
+        batch_op.drop_index(batch_op.f("ix_blind_indexes_case_id"))
+
+    op.drop_table("blind_indexes")
     with op.batch_alter_table("session_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_session_records_idle_expires_at"))
         batch_op.drop_index(batch_op.f("ix_session_records_caseworker_id"))
 
     op.drop_table("session_records")
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_codes_caseworker_id"))
+
+    op.drop_table("recovery_codes")
+    op.drop_table("organisation_keys")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_status_received")
         batch_op.drop_index(batch_op.f("ix_cases_reporter_id"))
+        batch_op.drop_index(batch_op.f("ix_cases_assignee_id"))
 
     op.drop_table("cases")
     with op.batch_alter_table("submission_tokens", schema=None) as batch_op:
@@ -303,6 +530,7 @@ def downgrade() -> None:
 
     op.drop_table("submission_tokens")
     op.drop_table("reporters")
+    op.drop_table("reply_templates")
     op.drop_table("caseworkers")
     op.drop_table("audit_head")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
