@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from caseworker.forms import LoginForm, LogoutForm, PassphraseForm
 from crypto.keys import keypair_from_private
 from redress import accounts
+from redress.blind_index import distribute_index_key
 from redress.models import Caseworker, SessionApp
 from redress.permissions import Permission, allows
 from redress.sessions import SessionPolicy
@@ -97,6 +98,10 @@ def login() -> ResponseReturnValue:
     except accounts.LoginError:
         form.password.data = ""
         return render_template("login.html", form=form, failed=True), 401
+    distribute_index_key(
+        db(), identity.caseworker_id, identity.keypair, services().config.recovery_public_key
+    )
+    db().commit()
     begin_key_session(
         _policy(),
         {"caseworker": identity.caseworker_id},
