@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,21 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Re-extract the reporter-facing strings (see babel.cfg), merge them into each language's catalog
+# and compile the .mo files, which are kept in the tree so an install needs no build step. New or
+# changed strings come out untranslated or fuzzy: tests/test_translations.py fails until they are
+# translated. Locations are file names only and the output is sorted, so moving code does not
+# churn the catalogs.
+TRANSLATIONS := redress/translations
+translations: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file=babel.cfg --keyword=_l --keyword=lazy_gettext \
+		--add-location=file --sort-output --add-comments=Translators: --project=Redress \
+		--version=0.1.0 --copyright-holder="Redress contributors" \
+		--output-file=$(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --input-file=$(TRANSLATIONS)/messages.pot \
+		--output-dir=$(TRANSLATIONS) --ignore-pot-creation-date
+	$(BIN)/pybabel compile --directory=$(TRANSLATIONS) --statistics
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

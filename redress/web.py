@@ -296,7 +296,8 @@ def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -
     app.before_request(_refuse_too_many_fields)
     Babel(
         app,
-        locale_selector=chosen_language,
+        # The staff console is in English for now; only the reporter's pages are translated.
+        locale_selector=chosen_language if name == "intake" else lambda: "en",
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     app.jinja_env.globals.update(

@@ -71,7 +71,7 @@ def test_report_form_asks_every_question_with_labels(intake: FlaskClient) -> Non
     for question_id in FULL_REPORT:
         assert f'name="{question_id}"' in page
     assert "<legend>Which rights were affected?</legend>" in page
-    assert page.count('type="checkbox"') == 6
+    assert page.count('name="rights" type="checkbox"') == 6
     assert 'aria-describedby="what_happened-hint"' in page
 
 
