@@ -54,7 +54,7 @@ class Config:
     max_file_bytes: int = 500 * MIB
     # Intake flood limits, per server process (see redress/throttle.py).
     kdf_slots: int = 2
-    kdf_queue: int = 8
+    kdf_queue: int = 2
     failed_receipts_per_minute: int = 60
     submissions_per_minute: int = 30
     kdf: KdfParams = KDF_PARAMS

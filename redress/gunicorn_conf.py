@@ -14,7 +14,9 @@ gunicorn.http.wsgi.SERVER = "redress"
 accesslog = None
 worker_class = "gthread"
 workers = 2
-threads = 4
+# More threads than the intake's Argon2 slots + queue + one slowed request (2 + 2 + 1), so
+# cheap pages always find a free thread during a flood.
+threads = 8
 graceful_timeout = 5
 limit_request_line = 8190
 limit_request_fields = 100

@@ -7,7 +7,9 @@ process-wide limits protect the intake:
   fixed number of slots with a short queue; beyond it callers get :class:`Busy` at once or after a
   short wait, instead of exhausting CPU and memory (each derivation holds 64 MiB).
 - :class:`WindowBudget` counts events (failed receipts, submissions) in the current minute. Past a
-  soft limit each further event is slowed down progressively; past the hard limit it is refused.
+  soft limit each further event is slowed down progressively — one at a time: while one request
+  sits out its delay, others are refused at once, so waiting requests never occupy the server's
+  threads and cheap pages stay responsive — and past the hard limit every event is refused.
 
 State lives in memory only, so no timing of any reporter action is ever written down. Each server
 worker process has its own limits: the machine-wide bound is the per-process one times the number
@@ -82,6 +84,7 @@ class WindowBudget:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        self._sleeper = threading.BoundedSemaphore(1)
         self._window = _Window()
 
     def _current(self) -> _Window:
@@ -94,11 +97,17 @@ class WindowBudget:
         """Before the guarded work: raise Busy past the hard limit, else wait the slow-down."""
         with self._lock:
             count = self._current().count
+        retry_after = 60 - int(self._clock() % 60)
         if count >= self.hard:
-            raise Busy(retry_after=60 - int(self._clock() % 60))
+            raise Busy(retry_after=retry_after)
         if count >= self.soft:
-            excess = (count - self.soft + 1) / max(1, self.hard - self.soft)
-            self._sleep(min(self._max_delay, self._max_delay * excess))
+            if not self._sleeper.acquire(blocking=False):
+                raise Busy(retry_after=retry_after)
+            try:
+                excess = (count - self.soft + 1) / max(1, self.hard - self.soft)
+                self._sleep(min(self._max_delay, self._max_delay * excess))
+            finally:
+                self._sleeper.release()
 
     def spend(self) -> None:
         """Count one event in the current minute."""

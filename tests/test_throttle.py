@@ -121,3 +121,23 @@ def test_submission_flood_is_refused_before_storing(tight_intake: FlaskClient, d
     assert statuses == [201, 201, 503]
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Case)) == 2
+
+
+def test_only_one_request_at_a_time_sits_out_a_slow_down() -> None:
+    time = FakeTime()
+    entered = threading.Event()
+    release = threading.Event()
+
+    def slow_sleep(_seconds: float) -> None:
+        entered.set()
+        release.wait(5)
+
+    budget = WindowBudget(0, 10, clock=time.clock, sleep=slow_sleep)
+    sleeper = threading.Thread(target=budget.check)
+    sleeper.start()
+    entered.wait(5)
+    with pytest.raises(Busy):
+        budget.check()
+    release.set()
+    sleeper.join(5)
+    budget.check()
