@@ -32,6 +32,7 @@ Known limits, to be honest with reporters and caseworkers:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,18 +45,15 @@ from redress.metadata._common import (
     Unsupported,
     ordered,
 )
-from redress.metadata.gif import MAGICS as GIF_MAGICS
-from redress.metadata.gif import clean_gif
-from redress.metadata.jpeg import MAGIC as JPEG_MAGIC
-from redress.metadata.jpeg import clean_jpeg
-from redress.metadata.office import MAGIC as ZIP_MAGIC
-from redress.metadata.office import clean_office
-from redress.metadata.pdf import clean_pdf, is_pdf
-from redress.metadata.png import MAGIC as PNG_MAGIC
-from redress.metadata.png import clean_png
-from redress.metadata.tiff import MAGICS as TIFF_MAGICS
-from redress.metadata.tiff import clean_tiff
-from redress.metadata.webp import clean_webp, is_webp
+from redress.metadata._formats import (
+    GIF_MAGICS,
+    JPEG_MAGIC,
+    PNG_MAGIC,
+    TIFF_MAGICS,
+    ZIP_MAGIC,
+    is_pdf,
+    is_webp,
+)
 
 __all__ = [
     "MAX_CLEAN_BYTES",
@@ -102,22 +100,33 @@ def clean(data: bytes, filename: str, content_type: str) -> CleaningResult:
     return CleaningResult(cleaned, cleaned=True, removed=ordered(removed), reason=None)
 
 
+# How each format is recognised, and the module and function that clean it. The modules load
+# Pillow and pikepdf, which would add about 18 MB to every server worker; they are imported on
+# first use instead.
+_FORMATS: tuple[tuple[Callable[[bytes], bool], str, str], ...] = (
+    (lambda data: data.startswith(JPEG_MAGIC), "jpeg", "clean_jpeg"),
+    (lambda data: data.startswith(PNG_MAGIC), "png", "clean_png"),
+    (lambda data: data.startswith(GIF_MAGICS), "gif", "clean_gif"),
+    (is_webp, "webp", "clean_webp"),
+    (lambda data: data.startswith(TIFF_MAGICS), "tiff", "clean_tiff"),
+    (lambda data: data.startswith(ZIP_MAGIC), "office", "clean_office"),
+    (is_pdf, "pdf", "clean_pdf"),
+)
+
+
 def _cleaner(data: bytes, filename: str, content_type: str) -> Callable[[bytes], Cleaned] | None:
     """The cleaner for this content, recognised by its first bytes."""
-    if data.startswith(JPEG_MAGIC):
-        return clean_jpeg
-    if data.startswith(PNG_MAGIC):
-        return clean_png
-    if data.startswith(GIF_MAGICS):
-        return clean_gif
-    if is_webp(data):
-        return clean_webp
-    if data.startswith(TIFF_MAGICS):
-        return lambda tiff: clean_tiff(tiff, filename, content_type)
-    if data.startswith(ZIP_MAGIC):
-        return lambda archive: clean_office(archive, MAX_ARCHIVE_EXPANSION)
-    if is_pdf(data):
-        return clean_pdf
+    for recognises, module, name in _FORMATS:
+        if not recognises(data):
+            continue
+        function: Callable[..., Cleaned] = getattr(
+            importlib.import_module(f"redress.metadata.{module}"), name
+        )
+        if module == "tiff":
+            return lambda tiff: function(tiff, filename, content_type)
+        if module == "office":
+            return lambda archive: function(archive, MAX_ARCHIVE_EXPANSION)
+        return function
     return None
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from redress.metadata import _common as labels
 from redress.metadata._common import Cleaned, Unreadable
+from redress.metadata._formats import GIF_MAGICS as MAGICS
 
-MAGICS = (b"GIF87a", b"GIF89a")
 _SCREEN_END = 13  # header (6) + logical screen descriptor (7)
 _EXTENSION, _IMAGE, _TRAILER = 0x21, 0x2C, 0x3B
 _GRAPHIC_CONTROL, _PLAIN_TEXT, _COMMENT, _APPLICATION = 0xF9, 0x01, 0xFE, 0xFF

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 from redress.metadata import _common as labels
 from redress.metadata._common import Cleaned, Unreadable
+from redress.metadata._formats import JPEG_MAGIC as MAGIC
 from redress.metadata.exif import EXIF_PREFIX, exif_labels, orientation, orientation_only
 
-MAGIC = b"\xff\xd8\xff"
 _EOI, _SOS, _COM, _APP0, _APP1, _APP2, _APP13, _APP14 = (
     0xD9, 0xDA, 0xFE, 0xE0, 0xE1, 0xE2, 0xED, 0xEE,
 )  # fmt: skip

@@ -28,12 +28,10 @@ from redress.metadata._common import (
     Unreadable,
     Unsupported,
 )
-from redress.metadata.jpeg import MAGIC as JPEG_MAGIC
+from redress.metadata._formats import JPEG_MAGIC, PNG_MAGIC
 from redress.metadata.jpeg import clean_jpeg
-from redress.metadata.png import MAGIC as PNG_MAGIC
 from redress.metadata.png import clean_png
 
-MAGIC = b"PK\x03\x04"
 MAX_MEMBERS = 10_000
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _SIGNATURES = ("_xmlsignatures/", "META-INF/documentsignatures.xml")

@@ -18,7 +18,7 @@ from pikepdf import Dictionary, Name, Pdf, Stream
 
 from redress.metadata import _common as labels
 from redress.metadata._common import Cleaned, Signed, Unreadable
-from redress.metadata.jpeg import MAGIC as JPEG_MAGIC
+from redress.metadata._formats import JPEG_MAGIC
 from redress.metadata.jpeg import clean_jpeg
 
 _INFO_LABELS = {
@@ -33,11 +33,6 @@ _INFO_LABELS = {
     "/Trapped": None,
 }
 _PRIVATE_KEYS = {"/PieceInfo": labels.APP_DATA, "/LastModified": labels.DATES}
-
-
-def is_pdf(data: bytes) -> bool:
-    """PDF readers accept a header anywhere in the first kilobyte."""
-    return b"%PDF-" in data[:1024]
 
 
 def clean_pdf(data: bytes) -> Cleaned:

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 from redress.metadata import _common as labels
 from redress.metadata._common import Cleaned, Unreadable
+from redress.metadata._formats import PNG_MAGIC as MAGIC
 from redress.metadata.exif import exif_labels, orientation, orientation_only
 
-MAGIC = b"\x89PNG\r\n\x1a\n"
 _KEEP = {
     b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT", b"bKGD",
     b"pHYs", b"hIST", b"sPLT", b"acTL", b"fcTL", b"fdAT", b"cICP", b"mDCv", b"cLLi",

@@ -17,7 +17,6 @@ from PIL import Image, ImageOps
 from redress.metadata._common import Cleaned, TooLarge, Unsupported
 from redress.metadata.exif import exif_labels
 
-MAGICS = (b"II*\x00", b"MM\x00*")
 # Pixels, summed over all pages, that one file may decode to (about 200 MB of 24-bit RGB).
 MAX_IMAGE_PIXELS = 64_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS

@@ -12,15 +12,12 @@ from collections.abc import Iterator
 
 from redress.metadata import _common as labels
 from redress.metadata._common import Cleaned, Unreadable
+from redress.metadata._formats import is_webp
 from redress.metadata.exif import exif_labels, orientation, orientation_only
 
 _KEEP = {b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"}
 _LABELS = {b"XMP ": labels.XMP, b"ICCP": labels.COLOUR_PROFILE}
 _ICC_FLAG, _EXIF_FLAG, _XMP_FLAG = 0x20, 0x08, 0x04
-
-
-def is_webp(data: bytes) -> bool:
-    return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
 
 
 def clean_webp(data: bytes) -> Cleaned:
