@@ -29,7 +29,7 @@ from nacl.utils import random
 from bench.harness import Result, compared, median_time
 from crypto.fields import FieldContext, associated_data, decrypt_field, encrypt_field
 from crypto.keys import random_key
-from crypto.params import KDF_PARAMS
+from crypto.params import RECEIPT_KDF_PARAMS
 from crypto.passwords import hash_password
 from crypto.receipts import derive_reporter_keys, new_receipt, normalise_receipt
 from crypto.streams import STREAM_CHUNK_SIZE, StreamEncryptor, decrypt_stream
@@ -146,10 +146,10 @@ def _kdf() -> list[Result]:
     normalised = normalise_receipt(new_receipt())
     salt = os.urandom(16)  # receipt salts are 16 bytes
     derive = median_time(
-        lambda: derive_reporter_keys(normalised, salt, KDF_PARAMS), repeat=KDF_REPEAT
+        lambda: derive_reporter_keys(normalised, salt, RECEIPT_KDF_PARAMS), repeat=KDF_REPEAT
     )
     hashing = median_time(lambda: hash_password("correct horse battery staple"), repeat=KDF_REPEAT)
-    cost = f"Argon2id t={KDF_PARAMS.opslimit}, {KDF_PARAMS.memlimit // MIB} MiB"
+    cost = f"Argon2id t={RECEIPT_KDF_PARAMS.opslimit}, {RECEIPT_KDF_PARAMS.memlimit // MIB} MiB"
     return [
         Result(f"receipt key derivation ({cost})", derive * 1000, "ms"),
         Result(f"password hash ({cost})", hashing * 1000, "ms"),

@@ -1,7 +1,10 @@
-"""Argon2id cost parameters: the single production constant and its validated type.
+"""Argon2id cost parameters: the production constants and their validated type.
 
-``KDF_PARAMS`` is used for passphrase wrapping, receipt derivation and password hashing.
-Tests build cheaper ``KdfParams`` themselves; no cheap constant lives in crypto/.
+``KDF_PARAMS`` is used for passphrase wrapping and password hashing, where a human-chosen secret
+needs all the cost it can get. ``RECEIPT_KDF_PARAMS`` is used for receipt derivation, where the
+secret already carries 95 random bits and the cost must stay low enough for an intake worker to
+derive under memory pressure during floods. Tests build cheaper ``KdfParams`` themselves; no cheap
+constant lives in crypto/.
 """
 
 from __future__ import annotations
@@ -32,3 +35,7 @@ class KdfParams:
 
 # libsodium's "moderate" opslimit with 64 MiB: about 0.2-0.5 s on a server core.
 KDF_PARAMS = KdfParams(opslimit=3, memlimit=64 * 1024 * 1024)
+
+# Receipts: 95 bits of entropy make guessing hopeless at any cost; OWASP's minimum Argon2id
+# configuration (19 MiB, 2 passes) keeps a derivation cheap in memory for the intake worker.
+RECEIPT_KDF_PARAMS = KdfParams(opslimit=2, memlimit=19 * 1024 * 1024)

@@ -5,7 +5,7 @@ mod 32 check symbol, shown as five groups of four (``K7QM-3XHD-9P2R-WT4N-8CFJ``)
 symbol is an error-detecting code, not cryptography: it lets the intake app reject typos
 before any Argon2 work. The code itself is never stored.
 
-Derivation: ``Argon2id(ASCII normalised code, per-instance 16-byte salt, KDF_PARAMS)`` gives
+Derivation: ``Argon2id(ASCII normalised code, per-instance 16-byte salt, RECEIPT_KDF_PARAMS)`` gives
 64 bytes; bytes 0..31 are the X25519 seed (``crypto_box_seed_keypair``) and bytes 32..63,
 hashed with ``digest(..., domain=b"redress/receipt-lookup/v1")``, are the lookup token the
 server stores next to the public key.
@@ -20,7 +20,7 @@ from crypto.digests import digest
 from crypto.errors import ReceiptError
 from crypto.kdf import SALT_SIZE, argon2id
 from crypto.keys import KeyPair, keypair_from_seed
-from crypto.params import KDF_PARAMS, KdfParams
+from crypto.params import RECEIPT_KDF_PARAMS, KdfParams
 
 RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RECEIPT_DATA_SYMBOLS = 19
@@ -103,7 +103,7 @@ class ReporterKeys:
 
 
 def derive_reporter_keys(
-    normalised: str, salt: bytes, params: KdfParams = KDF_PARAMS
+    normalised: str, salt: bytes, params: KdfParams = RECEIPT_KDF_PARAMS
 ) -> ReporterKeys:
     """Derive the reporter's keys from a receipt code (re-validated first, so typos are cheap)."""
     code = normalise_receipt(normalised)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crypto.params import KDF_PARAMS, KdfParams
+from crypto.params import KDF_PARAMS, RECEIPT_KDF_PARAMS, KdfParams
 
 INSTANCE_FILE = "redress.toml"
 MIB = 1024 * 1024
@@ -58,6 +58,7 @@ class Config:
     failed_receipts_per_minute: int = 60
     submissions_per_minute: int = 30
     kdf: KdfParams = KDF_PARAMS
+    receipt_kdf: KdfParams = RECEIPT_KDF_PARAMS
     testing: bool = False
 
 

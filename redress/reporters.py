@@ -43,7 +43,7 @@ def find_reporter(db: Session, config: Config, normalised_receipt: str) -> Repor
     A receipt that was never issued and one that was issued but mistyped (with a valid check
     symbol) are indistinguishable to the caller.
     """
-    keys = derive_reporter_keys(normalised_receipt, config.secrets.receipt_salt, config.kdf)
+    keys = derive_reporter_keys(normalised_receipt, config.secrets.receipt_salt, config.receipt_kdf)
     reporter = db.scalar(select(Reporter).where(Reporter.lookup_token == keys.lookup_token))
     if reporter is None or reporter.public_key != keys.keypair.public:
         return None

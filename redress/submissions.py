@@ -81,7 +81,7 @@ def submit_report(
     today = clock.today()
     receipt = new_receipt()
     reporter_keys = derive_reporter_keys(
-        normalise_receipt(receipt), config.secrets.receipt_salt, config.kdf
+        normalise_receipt(receipt), config.secrets.receipt_salt, config.receipt_kdf
     )
     reporter = Reporter(
         id=new_id(),

@@ -84,6 +84,7 @@ def config(tmp_path: Path, database_url: str, recovery_keypair: KeyPair) -> Conf
         ),
         recovery_public_key=recovery_keypair.public,
         kdf=CHEAP_KDF,
+        receipt_kdf=CHEAP_KDF,
         testing=True,
     )
 

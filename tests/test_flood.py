@@ -1,9 +1,9 @@
 """A flood of receipt logins and submissions at the intake under gunicorn, on loopback.
 
 Nothing is faked: `redress init` creates a SQLite instance, `redress caseworker add` a caseworker
-(so every new case is sealed to someone, as in production), and `redress serve` runs both apps with
-gunicorn and the production Argon2id cost (64 MiB, t=3), with tight flood limits set through the
-environment. Forty client threads then send, for a bounded number of actions and a bounded time,
+(so every new case is sealed to someone, as in production), and `redress serve` runs both apps
+with gunicorn and the production receipt Argon2id cost (19 MiB, t=2), with tight flood limits set
+through the environment. Forty client threads then send, for a bounded number of actions and a bounded time,
 receipt logins with random well-formed receipts (they pass the check symbol, so each one reaches
 Argon2id) and complete report submissions, some of them sent twice with the same one-time form
 token, while a probe keeps opening the home page and a sampler reads the workers' memory.
@@ -40,7 +40,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from crypto.fields import decrypt_field
-from crypto.params import KDF_PARAMS
+from crypto.params import RECEIPT_KDF_PARAMS
 from crypto.receipts import new_receipt
 from crypto.recovery import combine_recovery_shares
 from crypto.sealing import open_sealed
@@ -79,7 +79,7 @@ RSS_INTERVAL = 0.1
 # set allowance for everything else a busy worker touches (sessions, templates, malloc arenas of its
 # threads). The allowance is below one Argon2id area, so a second derivation running at once in one
 # worker (a broken slot limit) would break the bound.
-ARGON2_BYTES = KDF_PARAMS.memlimit
+ARGON2_BYTES = RECEIPT_KDF_PARAMS.memlimit
 WORKING_SET_ALLOWANCE = 32 * MIB
 
 WARM_UP = ["/", "/login", "/report"] * 2 * gunicorn_conf.workers * gunicorn_conf.threads

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import crypto.receipts
 from crypto.errors import ReceiptError
-from crypto.params import KDF_PARAMS
+from crypto.params import RECEIPT_KDF_PARAMS
 from crypto.receipts import (
     RECEIPT_ALPHABET,
     RECEIPT_DATA_SYMBOLS,
@@ -159,13 +159,13 @@ def test_typo_rejected_before_any_argon2_work(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(crypto.receipts, "argon2id", forbidden)
     typo = VALID[:-1] + "F"
     with pytest.raises(ReceiptError) as info:
-        derive_reporter_keys(typo, SALT, KDF_PARAMS)
+        derive_reporter_keys(typo, SALT, RECEIPT_KDF_PARAMS)
     assert info.value.reason == "checksum"
 
 
 def test_typo_with_production_params_is_fast() -> None:
     with pytest.raises(ReceiptError):
-        derive_reporter_keys("K7QM-3XHD-9P2R-WT4N-8CFF", SALT, KDF_PARAMS)
+        derive_reporter_keys("K7QM-3XHD-9P2R-WT4N-8CFF", SALT, RECEIPT_KDF_PARAMS)
 
 
 @settings(max_examples=10, deadline=None)
