@@ -3,8 +3,8 @@
 Nothing is faked: `redress init` creates a SQLite instance, `redress caseworker add` a caseworker
 (so every new case is sealed to someone, as in production), and `redress serve` runs both apps
 with gunicorn and the production receipt Argon2id cost (19 MiB, t=2), with tight flood limits set
-through the environment. Forty client threads then send, for a bounded number of actions and a bounded time,
-receipt logins with random well-formed receipts (they pass the check symbol, so each one reaches
+through the environment. Forty client threads then send, for a bounded number of actions and a
+bounded time, receipt logins with random well-formed receipts (they pass the check symbol, so each one reaches
 Argon2id) and complete report submissions, some of them sent twice with the same one-time form
 token, while a probe keeps opening the home page and a sampler reads the workers' memory.
 
