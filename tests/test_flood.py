@@ -1,23 +1,22 @@
 """A flood of receipt logins and submissions at the intake under gunicorn, on loopback.
 
 Nothing is faked: `redress init` creates a SQLite instance, `redress caseworker add` a caseworker
-(so every new case is sealed to someone, as in production), and `redress serve` runs both apps
-with gunicorn and the production receipt Argon2id cost (19 MiB, t=2), with tight flood limits set
+(so every new case is sealed to someone, as in production), and `redress serve` runs both apps with
+gunicorn and the production receipt Argon2id cost (19 MiB, t=2), with tight flood limits set
 through the environment. Forty client threads then send, for a bounded number of actions and a
-bounded time, receipt logins with random well-formed receipts (they pass the check symbol, so each one reaches
-Argon2id) and complete report submissions, some of them sent twice with the same one-time form
-token, while a probe keeps opening the home page and a sampler reads the workers' memory.
+bounded time, receipt logins with random well-formed receipts (they pass the check symbol, so each
+one reaches Argon2id) and complete report submissions, some of them sent twice with the same one-
+time form token, while a probe keeps opening the home page and a sampler reads the workers' memory.
 
 What must hold:
 
-1. The flood does not starve cheap pages: the home page keeps answering 200, quickly.
-2. Over a limit the intake answers 503 with a sane Retry-After; it never fails (no other 5xx)
-   and no connection is refused, reset or left unanswered.
-3. Each worker's memory stays within its baseline plus one Argon2id working area per key
-   derivation slot: the slot bound is per process, so it holds whatever the thread count.
-4. Every accepted submission is stored exactly once; a form sent twice is stored once; a refused
-   one is not stored at all. The stored reports are read back with the organisation recovery key
-   rebuilt from the trustees' shares that `redress init` printed.
+1. The flood does not starve cheap pages: the home page keeps answering 200, quickly. 2. Over a
+limit the intake answers 503 with a sane Retry-After; it never fails (no other 5xx) and no
+connection is refused, reset or left unanswered. 3. Each worker's memory stays within its baseline
+plus one Argon2id working area per key derivation slot: the slot bound is per process, so it holds
+whatever the thread count. 4. Every accepted submission is stored exactly once; a form sent twice
+is stored once; a refused one is not stored at all. The stored reports are read back with the
+organisation recovery key rebuilt from the trustees' shares that `redress init` printed.
 """
 
 from __future__ import annotations
