@@ -15,9 +15,19 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or load_config()
     app = Flask(__name__)
     configure_app(app, config, name="console", secret_key=config.secrets.console_secret_key)
+    from caseworker.access import blueprint as access
+    from caseworker.account import blueprint as account
+    from caseworker.admin import blueprint as admin
+    from caseworker.audit_log import blueprint as audit_log
     from caseworker.auth import blueprint as auth
     from caseworker.cases import blueprint as cases
+    from caseworker.triage import blueprint as triage
 
     app.register_blueprint(auth)
     app.register_blueprint(cases)
+    app.register_blueprint(access)
+    app.register_blueprint(triage)
+    app.register_blueprint(admin)
+    app.register_blueprint(account)
+    app.register_blueprint(audit_log)
     return app

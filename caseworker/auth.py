@@ -14,7 +14,7 @@ from crypto.keys import keypair_from_private
 from redress import accounts
 from redress.blind_index import distribute_index_key
 from redress.models import Caseworker, SessionApp
-from redress.permissions import Permission, allows
+from redress.permissions import Permission, allows, home_endpoint
 from redress.sessions import SessionPolicy
 from redress.web import (
     begin_key_session,
@@ -26,6 +26,14 @@ from redress.web import (
 )
 
 blueprint = Blueprint("auth", __name__)
+
+# The console's sections: (label, endpoint, permission needed; None: every signed-in user).
+NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
+    ("Cases", "cases.index", Permission.WORK_ON_CASES),
+    ("Accounts", "admin.accounts", Permission.MANAGE_ACCOUNTS),
+    ("Audit log", "audit.log", Permission.READ_AUDIT_LOG),
+    ("Two-factor", "account.two_factor", None),
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -86,6 +94,27 @@ def permission_required(
     return decorate
 
 
+def _current(endpoint: str) -> str | None:
+    """aria-current for a section's link: "page" on its page, "true" elsewhere in it."""
+    if request.endpoint == endpoint:
+        return "page"
+    return "true" if request.blueprint == endpoint.split(".")[0] else None
+
+
+@blueprint.app_context_processor
+def navigation() -> dict[str, object]:
+    """The signed-in user's home and the sections their role may open, the current one marked."""
+    identity: accounts.StaffIdentity | None = g.get("identity")
+    if identity is None:
+        return {"home": "auth.login", "navigation": []}
+    links = [
+        (label, endpoint, _current(endpoint))
+        for label, endpoint, permission in NAVIGATION
+        if permission is None or allows(identity.role, permission)
+    ]
+    return {"home": home_endpoint(identity.role), "navigation": links}
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm()
@@ -110,7 +139,7 @@ def login() -> ResponseReturnValue:
     )
     if identity.must_change_password:
         return redirect(url_for("auth.passphrase"))
-    return redirect(url_for("cases.index"))
+    return redirect(url_for(home_endpoint(identity.role)))
 
 
 @blueprint.route("/passphrase", methods=["GET", "POST"])
@@ -125,7 +154,7 @@ def passphrase() -> ResponseReturnValue:
         except accounts.PassphraseError as error:
             form.current.errors.append(str(error))
         else:
-            return redirect(url_for("cases.index"))
+            return redirect(url_for(home_endpoint(g.identity.role)))
     status = 400 if form.is_submitted() else 200
     return render_template("passphrase.html", form=form), status
 

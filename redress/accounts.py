@@ -1,8 +1,9 @@
 """Caseworker accounts: creation with keys and TOTP, login, and passphrase changes.
 
 Login checks the argon2 password hash first, then unwraps the private key with the same
-passphrase, then opens the TOTP secret sealed to that key. Unknown accounts do the same hashing
-work as known ones and fail with the same error.
+passphrase, then opens the TOTP secret sealed to that key and checks the code (or, in its place,
+an unused recovery code: redress.recovery_codes). Unknown accounts do the same hashing work as
+known ones and fail with the same error.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from crypto.params import KdfParams
 from crypto.passwords import hash_password, verify_password
 from crypto.receipts import RECEIPT_ALPHABET
 from crypto.sealing import open_sealed, seal_to
-from redress import audit, clock, contexts, totp
+from redress import audit, clock, contexts, recovery_codes, totp
 from redress.models import Caseworker, Role, new_id
 
 ISSUER = "Redress"
@@ -72,8 +73,15 @@ def generate_password() -> str:
 
 
 def add_caseworker(
-    db: Session, username: str, role: Role, *, kdf: KdfParams, must_change_password: bool = True
+    db: Session,
+    username: str,
+    role: Role,
+    *,
+    kdf: KdfParams,
+    must_change_password: bool = True,
+    created_by: str | None = None,
 ) -> NewAccount:
+    """Create an account; `created_by` is the administrator who did (None: the CLI/system)."""
     username = username.strip()
     if not username or db.scalar(select(Caseworker.id).where(Caseworker.username == username)):
         raise ValueError(f"the username {username!r} is empty or already taken")
@@ -97,13 +105,14 @@ def add_caseworker(
             created_at=now,
         )
     )
+    # The event names whoever acted; an administrator's event names the new account in detail.
     audit.record(
         db,
         "account.created",
-        actor="system",
+        actor="system" if created_by is None else "caseworker",
         at=now,
-        caseworker_id=caseworker_id,
-        detail={"role": role.value},
+        caseworker_id=created_by or caseworker_id,
+        detail={"role": role.value, **({"account": caseworker_id} if created_by else {})},
     )
     db.commit()
     return NewAccount(caseworker_id, username, password, secret)
@@ -150,10 +159,7 @@ def authenticate(db: Session, username: str, password: str, code: str) -> StaffI
         ).decode()
     except CryptoError:
         raise _fail(db, worker, now, "key integrity") from None
-    step = totp.accepted_step(secret, code, last_step=worker.totp_last_step, at=now)
-    if step is None:
-        raise _fail(db, worker, now, "code")
-    worker.totp_last_step = step
+    _check_second_factor(db, worker, secret, code, now)
     worker.failed_logins = 0
     worker.locked_until = None
     audit.record(db, "login", actor="caseworker", at=now, caseworker_id=worker.id)
@@ -161,6 +167,44 @@ def authenticate(db: Session, username: str, password: str, code: str) -> StaffI
     return StaffIdentity(
         worker.id, worker.username, worker.role, keypair, worker.must_change_password
     )
+
+
+def _check_second_factor(
+    db: Session, worker: Caseworker, secret: str, code: str, now: datetime
+) -> None:
+    """Accept a fresh TOTP code, or an unused recovery code (which is then used up)."""
+    if recovery_codes.normalise(code) is not None:
+        if not recovery_codes.redeem(db, worker.id, code, at=now):
+            raise _fail(db, worker, now, "recovery code")
+        audit.record(
+            db,
+            "login.recovery_code",
+            actor="caseworker",
+            at=now,
+            caseworker_id=worker.id,
+            detail={"remaining": recovery_codes.unused_count(db, worker.id)},
+        )
+        return
+    step = totp.accepted_step(secret, code, last_step=worker.totp_last_step, at=now)
+    if step is None:
+        raise _fail(db, worker, now, "code")
+    worker.totp_last_step = step
+
+
+def confirm_passphrase(db: Session, identity: StaffIdentity, passphrase: str, purpose: str) -> None:
+    """Ask a signed-in user to prove they know the passphrase again (failures are audited)."""
+    worker = db.get_one(Caseworker, identity.caseworker_id)
+    if not verify_password(worker.password_hash, passphrase):
+        audit.record(
+            db,
+            "passphrase.confirm_failed",
+            actor="caseworker",
+            at=clock.utcnow(),
+            caseworker_id=worker.id,
+            detail={"purpose": purpose},
+        )
+        db.commit()
+        raise PassphraseError("The passphrase is wrong.")
 
 
 def change_passphrase(

@@ -1,0 +1,84 @@
+"""Administrators' account pages: list, create (credentials shown once), deactivate, reactivate."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from caseworker.auth import login_required, permission_required
+from caseworker.forms import AccountStateForm, NewAccountForm
+from redress import staff
+from redress.models import Role
+from redress.permissions import Permission
+from redress.web import db, render_error, services
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _render_accounts(
+    form: NewAccountForm, status: int = 200, problem: str | None = None
+) -> ResponseReturnValue:
+    page = render_template(
+        "admin_accounts.html",
+        accounts=staff.list_accounts(db()),
+        form=form,
+        state_form=AccountStateForm(),
+        problem=problem,
+    )
+    return page, status
+
+
+@blueprint.get("/accounts")
+@login_required
+@permission_required(Permission.MANAGE_ACCOUNTS)
+def accounts() -> ResponseReturnValue:
+    return _render_accounts(NewAccountForm())
+
+
+@blueprint.post("/accounts")
+@login_required
+@permission_required(Permission.MANAGE_ACCOUNTS)
+def create() -> ResponseReturnValue:
+    form = NewAccountForm()
+    if not form.validate_on_submit():
+        return _render_accounts(form, 400)
+    try:
+        account = staff.create_account(
+            db(), g.identity, form.username.data, Role(form.role.data), kdf=services().config.kdf
+        )
+    except staff.UsernameTaken:
+        form.username.errors.append("Another account already has this username.")
+        return _render_accounts(form, 400)
+    # Rendered straight from the POST, never stored: the credentials appear on this page only.
+    return render_template(
+        "admin_created.html",
+        account=account,
+        role=Role(form.role.data),
+        enrolment=staff.Enrolment(account.username, account.totp_secret),
+    )
+
+
+def _set_active(account_id: str, active: bool) -> ResponseReturnValue:
+    if not AccountStateForm().validate_on_submit():
+        return render_error(400)
+    try:
+        staff.set_active(db(), g.identity, account_id, active)
+    except staff.AccountNotFound:
+        return render_error(404)
+    except staff.SelfDeactivation:
+        return _render_accounts(NewAccountForm(), 400, "You cannot deactivate your own account.")
+    return redirect(url_for("admin.accounts"))
+
+
+@blueprint.post("/accounts/<account_id>/deactivate")
+@login_required
+@permission_required(Permission.MANAGE_ACCOUNTS)
+def deactivate(account_id: str) -> ResponseReturnValue:
+    return _set_active(account_id, active=False)
+
+
+@blueprint.post("/accounts/<account_id>/reactivate")
+@login_required
+@permission_required(Permission.MANAGE_ACCOUNTS)
+def reactivate(account_id: str) -> ResponseReturnValue:
+    return _set_active(account_id, active=True)

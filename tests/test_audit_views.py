@@ -1,0 +1,146 @@
+"""The auditor's console view of the audit log: access, paging, filters, and the chain banner."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from redress import audit, clock
+from redress.models import AuditEvent, Caseworker, Role
+from tests.helpers import Authenticator, console_login
+from tests.test_console_accounts import NEW, post, shown, sign_in, signed_in
+
+_ROW = re.compile(r'<tr id="entry-(\d+)"')
+CASE_ID = "c" * 32
+
+
+def entries(client: FlaskClient, query: str = "") -> tuple[int, list[int], str]:
+    response = client.get(f"/audit{query}")
+    page = response.get_data(as_text=True)
+    return response.status_code, [int(seq) for seq in _ROW.findall(page)], page
+
+
+def test_auditors_page_through_the_log_newest_first_and_each_view_is_audited(
+    console_app: Flask, make_caseworker, db: Session
+):
+    auditor, _ = signed_in(console_app, make_caseworker("aud", Role.AUDITOR))
+    start = clock.utcnow()
+    for minute in range(55):
+        audit.record(
+            db,
+            "case.viewed",
+            actor="caseworker",
+            at=start + timedelta(minutes=minute),
+            case_id=CASE_ID,
+        )
+    db.commit()
+
+    status, seqs, page = entries(auditor)
+    assert status == 200
+    assert "The audit chain is intact" in page
+    assert len(seqs) == 50
+    assert seqs == sorted(seqs, reverse=True)
+    assert 'rel="next"' in page
+
+    status, seqs, page = entries(auditor, f"?case={CASE_ID}&page=2")
+    assert (status, len(seqs)) == (200, 5)
+    assert "55 entries" in page
+    assert 'rel="prev"' in page
+    assert "<td>case.viewed</td>" in page
+
+    aud_id = db.scalar(select(Caseworker.id).where(Caseworker.username == "aud"))
+    status, seqs, page = entries(auditor, f"?action=login&caseworker={aud_id}")
+    assert status == 200
+    assert len(seqs) == 1
+    assert page.count("<td>aud</td>") == len(seqs)
+
+    bad_status, seqs, page = entries(auditor, "?action=no.such.action")
+    assert bad_status == 400
+    assert "Not a valid choice" in page
+    assert len(seqs) == 50
+
+    db.expire_all()
+    viewed = select(AuditEvent).where(AuditEvent.action == "audit.viewed").order_by(AuditEvent.seq)
+    views = db.scalars(viewed).all()
+    assert len(views) == 4
+    assert {view.caseworker_id for view in views} == {aud_id}
+    assert f'"case":"{CASE_ID}"' in views[1].detail
+    assert '"page":2' in views[1].detail
+
+
+def test_only_auditors_read_the_log(console_app: Flask, make_caseworker):
+    assert console_app.test_client().get("/audit").headers["Location"] == "/login"
+    for role in (Role.CASEWORKER, Role.APPROVER, Role.ADMINISTRATOR):
+        client, _ = signed_in(console_app, make_caseworker(role.value, role))
+        assert client.get("/audit").status_code == 403
+        assert ">Audit log</a>" not in client.get("/account/two-factor").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (
+            update(AuditEvent).where(AuditEvent.seq == 2).values(detail='{"role":"administrator"}'),
+            "broken at entry 2</strong> (was altered)",
+        ),
+        (
+            delete(AuditEvent).where(AuditEvent.seq == 2),
+            "broken at entry 2</strong> (entry 2 is missing)",
+        ),
+    ],
+    ids=["edited", "deleted"],
+)
+def test_a_tampered_log_shows_which_entry_broke_the_chain(
+    console_app: Flask, make_caseworker, db: Session, tamper, message: str
+):
+    make_caseworker("first")
+    auditor, _ = signed_in(console_app, make_caseworker("aud", Role.AUDITOR))
+    db.execute(tamper)
+    db.commit()
+    status, _, page = entries(auditor)
+    assert status == 200
+    assert message in page
+    assert "The audit chain is intact" not in page
+
+
+def test_every_account_action_in_the_console_reaches_the_audit_log(
+    console_app: Flask, make_caseworker, db: Session
+):
+    admin, _ = signed_in(console_app, make_caseworker("root", Role.ADMINISTRATOR))
+    auditor, _ = signed_in(console_app, make_caseworker("aud", Role.AUDITOR))
+    created = post(admin, "/admin/accounts", {"username": "kim", "role": "caseworker"})
+    text = created.get_data(as_text=True)
+    password, secret = shown(text, "one-time-password"), shown(text, "totp-secret")
+    authenticator = Authenticator(secret)
+    kim = sign_in(console_app, "kim", password, authenticator.next_code(), first=True)
+    post(kim, "/account/two-factor/secret", {"reveal-passphrase": NEW})
+    codes = post(kim, "/account/two-factor/recovery-codes", {"codes-passphrase": NEW})
+    code = re.findall(r"<code>([0-9A-Z-]{19})</code>", codes.get_data(as_text=True))[0]
+    assert console_login(console_app.test_client(), "kim", "wrong", code).status_code == 401
+    sign_in(console_app, "kim", NEW, code)
+    kim_id = db.scalar(select(Caseworker.id).where(Caseworker.username == "kim"))
+    for verb in ("deactivate", "reactivate"):
+        post(admin, f"/admin/accounts/{kim_id}/{verb}", form_page="/admin/accounts")
+
+    for action in (
+        "account.created",
+        "login",
+        "login.failed",
+        "account.passphrase_changed",
+        "two_factor.viewed",
+        "recovery_codes.generated",
+        "login.recovery_code",
+        "account.deactivated",
+        "account.reactivated",
+        "audit.viewed",
+    ):
+        status, seqs, page = entries(auditor, f"?action={action}")
+        assert status == 200, action
+        assert seqs, f"{action} is not in the log"
+        assert page.count(f"<td>{action}</td>") == len(seqs)
