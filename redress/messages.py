@@ -24,6 +24,33 @@ SYSTEM_TEXTS = {
         "Thank you. Your report has been received and encrypted. A caseworker will "
         "acknowledge it within 7 days. Come back with your receipt code to read replies."
     ),
+    # Status updates (redress.status_updates): plain words, nothing about the inside of the case.
+    "status:acknowledged": _l(
+        "Your report has been acknowledged. A caseworker is now responsible for it and will "
+        "keep you informed here. You can add information or ask a question at any time."
+    ),
+    "status:in_assessment": _l(
+        "We are now assessing your report to decide on the next steps. We will tell you here "
+        "when we have decided."
+    ),
+    "status:under_investigation": _l(
+        "We have opened an investigation into what you reported. We may ask you questions "
+        "here, and we will tell you when there is news."
+    ),
+    "status:decided": _l(
+        "A decision has been taken on your report. A caseworker will explain it to you here."
+    ),
+    "status:remedy_in_progress": _l(
+        "We are now putting in place measures to address what you reported. We will keep you "
+        "informed of progress here."
+    ),
+    "status:closed": _l(
+        "Your case is now closed. Thank you for reporting. You can still read this "
+        "conversation and write to us here."
+    ),
+    "status:reopened": _l(
+        "Your case has been reopened and is being assessed again. We will keep you informed here."
+    ),
 }
 
 
