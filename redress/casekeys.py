@@ -15,17 +15,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Exists, SQLColumnExpression, exists, select
 from sqlalchemy.orm import Session
 
 from crypto.keys import KeyPair, random_key
 from crypto.sealing import open_sealed, seal_to
 from redress import contexts
-from redress.models import CaseKey, Caseworker, KeyKind, Recipient
+from redress.models import CaseExclusion, CaseKey, Caseworker, KeyKind, Recipient
 
 
 class NoKeyError(Exception):
-    """This holder has no sealed copy of the case key: the case is not granted to them."""
+    """This holder has no sealed copy of the case key (the case is not granted to them), or
+    they are excluded from the case (a stale copy left from before the exclusion counts for
+    nothing)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,28 @@ def seal_new_case(
     return rows
 
 
+def seal_to_caseworker(case_id: str, kind: KeyKind, key: bytes, worker: Caseworker) -> CaseKey:
+    """A new sealed copy of an open case key for one more caseworker (a grant or a disclosure)."""
+    return _sealed(case_id, kind, key, Recipient.CASEWORKER, worker.public_key, worker.id)
+
+
+def excluded(
+    case_id: str | SQLColumnExpression[str], caseworker_id: str | SQLColumnExpression[str]
+) -> Exists:
+    """True where the caseworker is excluded from the case (conflict of interest)."""
+    return exists().where(
+        CaseExclusion.case_id == case_id, CaseExclusion.caseworker_id == caseworker_id
+    )
+
+
+def open_caseworker_copy(
+    sealed: bytes, case_id: str, kind: KeyKind, caseworker_id: str, keypair: KeyPair
+) -> bytes:
+    """Open a caseworker's sealed copy already read from the store (no exclusion check)."""
+    context = contexts.case_key(case_id, kind, Recipient.CASEWORKER, caseworker_id)
+    return open_sealed(sealed, keypair, context)
+
+
 def open_caseworker_key(
     db: Session, case_id: str, kind: KeyKind, caseworker_id: str, keypair: KeyPair
 ) -> bytes:
@@ -108,12 +132,12 @@ def open_caseworker_key(
             CaseKey.kind == kind,
             CaseKey.recipient == Recipient.CASEWORKER,
             CaseKey.caseworker_id == caseworker_id,
+            ~excluded(case_id, caseworker_id),
         )
     )
     if sealed is None:
         raise NoKeyError(case_id)
-    context = contexts.case_key(case_id, kind, Recipient.CASEWORKER, caseworker_id)
-    return open_sealed(sealed, keypair, context)
+    return open_caseworker_copy(sealed, case_id, kind, caseworker_id, keypair)
 
 
 def open_reporter_thread_key(db: Session, case_id: str, keypair: KeyPair) -> bytes:

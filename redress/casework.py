@@ -95,6 +95,7 @@ def list_cases(db: Session, identity: StaffIdentity) -> list[CaseSummary]:
             ),
         )
         .outerjoin(unread, unread.c.case_id == Case.id)
+        .where(~casekeys.excluded(Case.id, identity.caseworker_id))
         .order_by(Case.received_on.desc(), Case.reference)
     ).all()
     today = clock.today()

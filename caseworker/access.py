@@ -1,0 +1,200 @@
+"""Who may read a case, in the console: the case page's Access section, grants, revocations,
+exclusions, identity disclosure requests and the approvers' queue.
+
+Thin views over redress.access and redress.disclosure. A refusal re-renders the case page with
+the message in the Access section and the typed text kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+from wtforms.fields.choices import SelectChoice
+
+from caseworker import cases
+from caseworker.auth import login_required, permission_required
+from caseworker.forms import DisclosureRequestForm, ExcludeForm, GrantForm
+from caseworker.sections import Section, register
+from redress import access, disclosure
+from redress.accounts import StaffIdentity
+from redress.casekeys import NoKeyError
+from redress.models import KeyKind
+from redress.permissions import Permission, allows
+from redress.web import db, render_error
+
+blueprint = Blueprint("access", __name__)
+
+NOTICES = {
+    "granted": "Access granted.",
+    "revoked": "Access revoked.",
+    "excluded": "Colleague excluded from this case.",
+    "lifted": "Exclusion lifted. The colleague holds nothing until granted the case again.",
+    "requested": "Disclosure requested. An approver will decide.",
+}
+
+
+def _choices(colleagues: Iterable[access.Colleague]) -> list[SelectChoice]:
+    return [SelectChoice(c.id, f"{c.username} ({c.role.value})") for c in colleagues]
+
+
+def _load(db_: Session, case_id: str, identity: StaffIdentity) -> dict[str, Any]:
+    holders = access.holders(db_, case_id)
+    holding = {h.colleague.id for h in holders if KeyKind.THREAD in h.kinds}
+    available = access.colleagues(db_, case_id)
+    state: dict[str, Any] = g.get("access_state", {})
+    grant_form = state.get("grant_form") or GrantForm(formdata=None)
+    grant_form.grantee.choices = _choices(c for c in available if c.id not in holding)
+    exclude_form = state.get("exclude_form") or ExcludeForm(formdata=None)
+    exclude_form.excluded.choices = _choices(c for c in available if c.id != identity.caseworker_id)
+    standing = disclosure.standing(db_, case_id, identity)
+    shown = None
+    if standing.disclosed and request.args.get("show_identity"):
+        shown = disclosure.view_identity(db_, case_id, identity)
+    return {
+        "holders": [h for h in holders if h.colleague.id in holding],
+        "identity_holders": [h.colleague for h in holders if h.colleague.id not in holding],
+        "last_holder": len(holding) <= 1,
+        "exclusions": access.exclusions(db_, case_id),
+        "grant_form": grant_form,
+        "exclude_form": exclude_form,
+        "disclosure_form": state.get("disclosure_form") or DisclosureRequestForm(formdata=None),
+        "standing": standing,
+        "show_identity": bool(request.args.get("show_identity")),
+        "identity": shown,
+        "error": state.get("error"),
+        "error_field": state.get("error_field"),
+        "notice": NOTICES.get(request.args.get("access", "")),
+        "approver": allows(identity.role, Permission.APPROVE),
+    }
+
+
+register(Section(name="access", template="_case_access.html", load=_load, order=80))
+
+
+def _refused(case_id: str, status: int, **state: Any) -> ResponseReturnValue:
+    """The case page again, with the refusal (and any typed text) in the Access section."""
+    db().rollback()
+    g.access_state = state
+    response = make_response(cases.show(case_id))
+    if response.status_code == 200:
+        response.status_code = status
+    return response
+
+
+def _invalid(case_id: str, name: str, form: Any) -> ResponseReturnValue:
+    field = next(f for f in form if f.errors)
+    return _refused(case_id, 400, error=field.errors[0], error_field=field.id, **{name: form})
+
+
+def _done(case_id: str, colleague_id: str, notice: str) -> ResponseReturnValue:
+    if colleague_id == g.identity.caseworker_id:
+        # The actor gave up their own access: the case page would be a 404 now.
+        return redirect(url_for("cases.index"))
+    return redirect(url_for("cases.show", case_id=case_id, access=notice, _anchor="access"))
+
+
+@blueprint.post("/cases/<case_id>/access/grant")
+@login_required
+@permission_required(Permission.WORK_ON_CASES)
+def grant(case_id: str) -> ResponseReturnValue:
+    form = GrantForm()
+    if not form.validate_on_submit():
+        return _invalid(case_id, "grant_form", form)
+    try:
+        access.grant(db(), case_id, g.identity, form.grantee.data)
+    except NoKeyError:
+        return render_error(404)
+    except access.AccessError as error:
+        return _refused(case_id, 409, error=str(error), grant_form=form)
+    return _done(case_id, form.grantee.data, "granted")
+
+
+@blueprint.post("/cases/<case_id>/access/revoke/<colleague_id>")
+@login_required
+@permission_required(Permission.WORK_ON_CASES)
+def revoke(case_id: str, colleague_id: str) -> ResponseReturnValue:
+    try:
+        access.revoke(db(), case_id, g.identity, colleague_id)
+    except NoKeyError:
+        return render_error(404)
+    except access.AccessError as error:
+        return _refused(case_id, 409, error=str(error))
+    return _done(case_id, colleague_id, "revoked")
+
+
+@blueprint.post("/cases/<case_id>/access/exclude")
+@login_required
+@permission_required(Permission.WORK_ON_CASES)
+def exclude(case_id: str) -> ResponseReturnValue:
+    form = ExcludeForm()
+    if not form.validate_on_submit():
+        return _invalid(case_id, "exclude_form", form)
+    try:
+        access.exclude(db(), case_id, g.identity, form.excluded.data)
+    except NoKeyError:
+        return render_error(404)
+    except access.AccessError as error:
+        return _refused(case_id, 409, error=str(error), exclude_form=form)
+    return _done(case_id, form.excluded.data, "excluded")
+
+
+@blueprint.post("/cases/<case_id>/access/exclusions/<colleague_id>/lift")
+@login_required
+@permission_required(Permission.WORK_ON_CASES)
+def lift(case_id: str, colleague_id: str) -> ResponseReturnValue:
+    try:
+        access.lift_exclusion(db(), case_id, g.identity, colleague_id)
+    except NoKeyError:
+        return render_error(404)
+    except access.AccessError as error:
+        return _refused(case_id, 409, error=str(error))
+    return _done(case_id, colleague_id, "lifted")
+
+
+@blueprint.post("/cases/<case_id>/access/disclosure")
+@login_required
+@permission_required(Permission.WORK_ON_CASES)
+def request_disclosure(case_id: str) -> ResponseReturnValue:
+    form = DisclosureRequestForm()
+    if not form.validate_on_submit():
+        return _invalid(case_id, "disclosure_form", form)
+    try:
+        disclosure.request_disclosure(db(), case_id, g.identity, form.disclosure_reason.data)
+    except NoKeyError:
+        return render_error(404)
+    except disclosure.DisclosureError as error:
+        return _refused(case_id, 409, error=str(error), disclosure_form=form)
+    return redirect(url_for("cases.show", case_id=case_id, access="requested", _anchor="access"))
+
+
+def _approvals(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    if error:
+        db().rollback()
+    requests = disclosure.pending(db(), g.identity)
+    return render_template("approvals.html", requests=requests, error=error), status
+
+
+@blueprint.get("/approvals")
+@login_required
+@permission_required(Permission.APPROVE)
+def approvals() -> ResponseReturnValue:
+    return _approvals()
+
+
+@blueprint.post("/cases/<case_id>/access/disclosures/<request_id>/<any(approve, reject):verdict>")
+@login_required
+@permission_required(Permission.APPROVE)
+def decide(case_id: str, request_id: str, verdict: str) -> ResponseReturnValue:
+    try:
+        disclosure.decide(db(), case_id, request_id, g.identity, approve=verdict == "approve")
+    except (NoKeyError, disclosure.UnknownRequestError):
+        return render_error(404)
+    except disclosure.SelfApprovalError as error:
+        return _approvals(str(error), 403)
+    except disclosure.DisclosureError as error:
+        return _approvals(str(error), 409)
+    return redirect(url_for("access.approvals", decided=verdict))
