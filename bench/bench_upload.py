@@ -29,20 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.harness import Result, compared
-from bench.server import (
-    Client,
-    Served,
-    clean_environment,
-    cpu_seconds,
-    hidden_field,
-    init_instance,
-    peak_rss_bytes,
-    rss_bytes,
-    serving,
-)
+from bench.server import Client, Served, hidden_field, init_instance, serving
 from crypto.fields import FieldContext
 from crypto.keys import random_key
 from crypto.streams import StreamEncryptor, encrypted_size
+from tests.support.processes import cpu_seconds, peak_rss_bytes, rss_bytes
+from tests.support.servers import clean_environment
 
 KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
 MB = 1_000_000  # rates and memory are reported in decimal megabytes

@@ -11,9 +11,7 @@ import http.client
 import os
 import re
 import signal
-import socket
 import subprocess  # noqa: S404 - runs our own CLI with fixed arguments
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,31 +19,11 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+from tests.support.processes import children, command_line
+from tests.support.servers import free_port, redress_command
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_SECONDS = 60
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def redress_command() -> list[str]:
-    """The `redress` console script beside this interpreter, else the module."""
-    script = Path(sys.executable).with_name("redress")
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    return [sys.executable, "-m", "redress.cli"]
-
-
-def clean_environment(home: Path, **settings: str) -> dict[str, str]:
-    """This environment without REDRESS_* or GUNICORN_CMD_ARGS, a scratch HOME, plus settings."""
-    environ = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("REDRESS_") and name != "GUNICORN_CMD_ARGS"
-    }
-    environ.pop("XDG_RUNTIME_DIR", None)
-    environ["HOME"] = str(home)
-    environ.update(settings)
-    return environ
 
 
 def init_instance(instance: Path, environ: Mapping[str, str]) -> None:
@@ -61,64 +39,6 @@ def init_instance(instance: Path, environ: Mapping[str, str]) -> None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def _status_fields(pid: int) -> dict[str, str]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        fields[name] = value.strip()
-    return fields
-
-
-def children(pid: int) -> list[int]:
-    """Live direct children of ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == pid and state != "Z":
-            found.append(int(entry.name))
-    return sorted(found)
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident set size of ``pid`` now (0 once it has gone), from /proc/<pid>/statm."""
-    try:
-        resident = Path(f"/proc/{pid}/statm").read_text().split()[1]
-    except (OSError, IndexError):
-        return 0
-    return int(resident) * PAGE_SIZE
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time ``pid`` has used so far (0 once it has gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    # After the command name: state is field 3 of stat(5), utime 14 and stime 15.
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def peak_rss_bytes(pid: int) -> int:
-    """The kernel's high-water mark of ``pid``'s resident set (VmHWM), 0 once it has gone."""
-    try:
-        return int(_status_fields(pid)["VmHWM"].split()[0]) * 1024
-    except (OSError, KeyError):
-        return 0
-
-
 @dataclass
 class Served:
     """A running `redress serve`: its process, the intake port and the intake master's pid."""
@@ -129,13 +49,6 @@ class Served:
 
     def intake_workers(self) -> list[int]:
         return children(self.intake_master)
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
 
 
 def _answers(port: int) -> bool:
@@ -178,7 +91,7 @@ def serving(instance: Path, environ: Mapping[str, str], log: Path) -> Iterator[S
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"redress serve did not start:\n{log.read_text()}")
             time.sleep(0.1)
-        masters = [pid for pid in children(process.pid) if "intake.wsgi:app" in _cmdline(pid)]
+        masters = [pid for pid in children(process.pid) if "intake.wsgi:app" in command_line(pid)]
         if len(masters) != 1:
             raise RuntimeError(f"expected one intake gunicorn master, found {masters}")
         yield Served(process, intake_port, masters[0])

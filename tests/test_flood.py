@@ -48,6 +48,7 @@ from redress.config import MIB, load_config
 from redress.db import Database
 from redress.models import Case, CaseField, CaseKey, KeyKind, Recipient
 from redress.submissions import REPORT_FIELD
+from tests.support.processes import children, command_line, status_kib
 from tests.support.servers import (
     RunningCommand,
     clean_environment,
@@ -273,40 +274,6 @@ class Flood:
 # The server's processes, read from /proc.
 
 
-def children(pid: int) -> list[int]:
-    """Live child processes of ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == pid and state != "Z":
-            found.append(int(entry.name))
-    return sorted(found)
-
-
-def command_line(pid: int) -> list[str]:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
-
-
-def memory_kib(pid: int, name: str) -> int | None:
-    """A ``Vm...`` figure from /proc/<pid>/status in KiB, or None once the process is gone."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    match = re.search(rf"^{name}:\s+(\d+) kB$", status, re.MULTILINE)
-    return int(match[1]) if match else None
-
-
 def intake_workers(serve_pid: int, timeout: float = 30) -> tuple[int, list[int]]:
     """The intake's gunicorn master (a child of `redress serve`) and its booted workers."""
     deadline = time.monotonic() + timeout
@@ -334,7 +301,7 @@ class MemorySampler:
         while not self._stop.is_set():
             for pid in children(self.master):
                 self.workers_seen.add(pid)
-                rss = memory_kib(pid, "VmRSS")
+                rss = status_kib(pid, "VmRSS")
                 if rss is not None:
                     self.peak_kib[pid] = max(self.peak_kib.get(pid, 0), rss)
             self.samples += 1
@@ -495,7 +462,7 @@ def test_flood_of_logins_and_submissions(tmp_path: Path) -> None:
         with ThreadPoolExecutor(2 * gunicorn_conf.threads) as pool:
             warm = list(pool.map(lambda path: exchange(port, "GET", path, {}).status, WARM_UP))
         assert set(warm) == {200}
-        baseline_kib = {pid: memory_kib(pid, "VmRSS") or 0 for pid in workers}
+        baseline_kib = {pid: status_kib(pid, "VmRSS") or 0 for pid in workers}
 
         flood = Flood(port)
         # A double click and a resent page before the limits bite: each must be stored once.
@@ -507,7 +474,7 @@ def test_flood_of_logins_and_submissions(tmp_path: Path) -> None:
                 for future in running:
                     future.result()
             flood_seconds = time.monotonic() - started
-        high_water_kib = {pid: memory_kib(pid, "VmHWM") or 0 for pid in workers}
+        high_water_kib = {pid: status_kib(pid, "VmHWM") or 0 for pid in workers}
         stopping = time.monotonic()
         survivors = command.stop()
         phases["stop"] = time.monotonic() - stopping

@@ -21,6 +21,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from tests.support.processes import group_members
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # `make run` starts `redress demo` from the work tree, so the servers run from there too.
 WORKDIR = REPO_ROOT
@@ -35,13 +37,17 @@ def redress_command() -> list[str]:
 
 
 def clean_environment(home: Path, **settings: str) -> dict[str, str]:
-    """This process's environment without any REDRESS_* setting, plus ``settings``.
+    """This process's environment without any REDRESS_* or GUNICORN_CMD_ARGS, plus ``settings``.
 
     HOME points at a scratch directory, and XDG_RUNTIME_DIR is dropped, so nothing the servers
     write "for the user" (gunicorn's control socket, for one) lands in the developer's home or
     collides with another test run.
     """
-    environ = {name: value for name, value in os.environ.items() if not name.startswith("REDRESS_")}
+    environ = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("REDRESS_") and name != "GUNICORN_CMD_ARGS"
+    }
     environ.pop("XDG_RUNTIME_DIR", None)
     environ["HOME"] = str(home)
     environ.update(settings)
@@ -75,23 +81,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def _group_members(group: int) -> list[int]:
-    """Live (non-zombie) processes in process group ``group``."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Fields after the parenthesised command name: state, ppid, pgrp, ...
-        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
-        if int(pgrp) == group and state != "Z":
-            members.append(int(entry.name))
-    return sorted(members)
 
 
 class RunningCommand:
@@ -190,10 +179,10 @@ class RunningCommand:
             pass
         # Children that were told to stop take a moment to go once their parent has exited.
         deadline = time.monotonic() + 3
-        survivors = _group_members(group)
+        survivors = group_members(group)
         while survivors and time.monotonic() < deadline:
             time.sleep(0.1)
-            survivors = _group_members(group)
+            survivors = group_members(group)
         if survivors:
             try:
                 os.killpg(group, signal.SIGKILL)
