@@ -19,7 +19,20 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/redress demo
 
-test: $(STAMP)
+# axe-core for the browser accessibility tests, from the npm registry (tests/browser/package.json
+# and its committed lockfile). Without npm, or offline, the axe tests skip with the reason; in CI
+# (which installs npm and runs `npm ci` itself) they fail instead.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $@ \
+			|| echo "warning: npm ci failed; the axe-core accessibility tests will be skipped"; \
+	else \
+		echo "npm not found: the axe-core accessibility tests will be skipped"; \
+	fi
+
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -46,4 +59,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info bench/out
+	rm -rf $(VENV) build *.egg-info bench/out tests/browser/node_modules
