@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+import time
+from datetime import UTC, datetime
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from redress import clock, totp
+from redress import totp
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _SUBMISSION_TOKEN = re.compile(r'name="submission_token" type="hidden" value="([0-9a-f]{64})"')
@@ -67,17 +68,33 @@ def reporter_login(intake: FlaskClient, receipt: str) -> TestResponse:
 
 
 class Authenticator:
-    """An authenticator app for one account: each call gives the code of a newer time step."""
+    """An authenticator app for one account: each call gives the code of a newer time step.
+
+    The server accepts the previous, current and next 30-second step, each once. A code for the
+    previous step is only handed out early in the current one, so a step boundary passing
+    between making the code and the server checking it cannot turn it stale.
+    """
+
+    STEP_SECONDS = 30
+    SAFETY_SECONDS = 5
 
     def __init__(self, secret: str) -> None:
         self.secret = secret
-        self.offset = -1
+        self.last_step: int | None = None
 
     def next_code(self) -> str:
-        # Steps now-1, now, now+1 are all accepted; each sign-in needs a newer one.
-        code = totp.current_code(self.secret, clock.utcnow() + timedelta(seconds=30 * self.offset))
-        self.offset += 1
-        return code
+        now = time.time()
+        current = int(now // self.STEP_SECONDS)
+        left_in_step = self.STEP_SECONDS - now % self.STEP_SECONDS
+        earliest = current - 1 if left_in_step > self.SAFETY_SECONDS else current
+        step = earliest if self.last_step is None else max(self.last_step + 1, earliest)
+        if step > current + 1:
+            # Every acceptable step is spent: wait for the clock to make a new one.
+            time.sleep((step - 1) * self.STEP_SECONDS - now + 0.5)
+        self.last_step = step
+        return totp.current_code(
+            self.secret, datetime.fromtimestamp(step * self.STEP_SECONDS, UTC).replace(tzinfo=None)
+        )
 
 
 def console_login(console: FlaskClient, username: str, passphrase: str, code: str) -> TestResponse:

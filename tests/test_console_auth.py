@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto.keys import unwrap_private_key
-from redress import clock, sessions
+from redress import clock, sessions, totp
 from redress.accounts import MAX_BACKOFF, LoginError, authenticate
 from redress.models import AuditEvent, Caseworker, Role, SessionRecord
 from tests.helpers import Authenticator, change_passphrase, console_login, csrf_token
@@ -142,3 +142,19 @@ def test_non_caseworker_roles_cannot_open_cases(console_app, make_caseworker) ->
     change_passphrase(client, staff.passphrase, NEW)
     assert client.get("/").status_code == 403
     assert client.get(f"/cases/{'0' * 32}").status_code == 403
+
+
+def test_codes_do_not_depend_on_the_server_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as time_module
+
+    secret = totp.new_secret()
+    now = clock.utcnow()
+    expected = totp.current_code(secret, now)
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+    time_module.tzset()
+    try:
+        assert totp.current_code(secret, now) == expected
+        assert totp.accepted_step(secret, expected, last_step=0, at=now) is not None
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
