@@ -20,12 +20,13 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bench.harness import Result
-from bench.server import clean_environment, hidden_field, init_instance
+from bench.server import hidden_field, init_instance
 from crypto.params import KdfParams
 from crypto.receipts import last_group
 from intake import create_app
 from redress.config import load_config
 from redress.web import LANGUAGES
+from tests.support.servers import clean_environment
 
 KB = 1000
 LIMIT_KB = 30

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from caseworker.forms import LoginForm, LogoutForm, PassphraseForm
@@ -30,13 +32,67 @@ blueprint = Blueprint("auth", __name__)
 # The console's sections: (label, endpoint, permission needed; None: every signed-in user).
 NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("Cases", "cases.index", Permission.WORK_ON_CASES),
+    ("Approvals", "access.approvals", Permission.APPROVE),
     ("Accounts", "admin.accounts", Permission.MANAGE_ACCOUNTS),
+    ("Reply templates", "templates.index", Permission.MANAGE_ACCOUNTS),
     ("Audit log", "audit.log", Permission.READ_AUDIT_LOG),
     ("Two-factor", "account.two_factor", None),
 )
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+# Forms whose typed text survives an expired session (endpoint: the field holding the text).
+CARRIED_FIELDS = {"investigation.add_note": "note", "cases.reply": "text"}
+CARRY_MAX_LENGTH = 50_000
+_CASE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class Carry:
+    """Text posted after the session expired, carried through sign-in in hidden fields of the
+    sign-in page and shown again in its form afterwards: kept in the page only, never stored
+    (there is no key to encrypt it with until the caseworker signs in again)."""
+
+    endpoint: str
+    case_id: str
+    text: str = field(repr=False)
+
+    @classmethod
+    def parse(cls, endpoint: object, case_id: object, text: object) -> Carry | None:
+        """A carry from untrusted values, or None unless each is well-formed."""
+        if (
+            isinstance(endpoint, str)
+            and endpoint in CARRIED_FIELDS
+            and isinstance(case_id, str)
+            and _CASE_ID.fullmatch(case_id)
+            and isinstance(text, str)
+            and text.strip()
+            and len(text) <= CARRY_MAX_LENGTH
+        ):
+            return cls(endpoint, case_id, text)
+        return None
+
+
+def _carry_from_expired_post() -> Carry | None:
+    if request.method != "POST" or request.endpoint not in CARRIED_FIELDS:
+        return None
+    text = request.form.get(CARRIED_FIELDS[request.endpoint])
+    return Carry.parse(request.endpoint, (request.view_args or {}).get("case_id"), text)
+
+
+def _carry_from_sign_in() -> Carry | None:
+    """The carry in the sign-in form's hidden fields (login.html), if any."""
+    sent = request.form
+    return Carry.parse(sent.get("carry_endpoint"), sent.get("carry_case"), sent.get("carry_text"))
+
+
+def carried_text(endpoint: str, case_id: str) -> str | None:
+    """The text carried through sign-in for this form of this case, if any."""
+    carry: Carry | None = g.get("carry")
+    if carry is None or (carry.endpoint, carry.case_id) != (endpoint, case_id):
+        return None
+    return carry.text
 
 
 def _policy() -> SessionPolicy:
@@ -67,6 +123,10 @@ def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
     def guarded(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         identity = current_identity()
         if identity is None:
+            carry = _carry_from_expired_post()
+            if carry is not None:
+                page = render_template("login.html", form=LoginForm(formdata=None), carry=carry)
+                return page, 401
             return redirect(url_for("auth.login"))
         if identity.must_change_password and request.endpoint != "auth.passphrase":
             return redirect(url_for("auth.passphrase"))
@@ -118,15 +178,17 @@ def navigation() -> dict[str, object]:
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm()
+    carry = _carry_from_sign_in()
     if not form.validate_on_submit():
-        return render_template("login.html", form=form), 400 if form.is_submitted() else 200
+        page = render_template("login.html", form=form, carry=carry)
+        return page, 400 if form.is_submitted() else 200
     try:
         identity = accounts.authenticate(
             db(), form.username.data, form.password.data, form.code.data
         )
     except accounts.LoginError:
         form.password.data = ""
-        return render_template("login.html", form=form, failed=True), 401
+        return render_template("login.html", form=form, failed=True, carry=carry), 401
     distribute_index_key(
         db(), identity.caseworker_id, identity.keypair, services().config.recovery_public_key
     )
@@ -139,7 +201,21 @@ def login() -> ResponseReturnValue:
     )
     if identity.must_change_password:
         return redirect(url_for("auth.passphrase"))
+    if carry is not None:
+        return _resume(carry)
     return redirect(url_for(home_endpoint(identity.role)))
+
+
+def _resume(carry: Carry) -> ResponseReturnValue:
+    """The case page straight from the sign-in POST, the carried text back in its form.
+
+    Nothing was stored: the caseworker reads the text again and sends it themselves. The case
+    view applies its own checks (permission, a grant of the case) as on any request.
+    """
+    g.carry = carry
+    show = current_app.ensure_sync(current_app.view_functions["cases.show"])
+    page: ResponseReturnValue = show(case_id=carry.case_id)
+    return page
 
 
 @blueprint.route("/passphrase", methods=["GET", "POST"])
