@@ -37,7 +37,12 @@ class Case(Base):
         back_populates="case", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __table_args__ = (Index("ix_cases_status_received", "status", "received_on"),)
+    __table_args__ = (
+        Index("ix_cases_status_received", "status", "received_on"),
+        # The case list: date-sorted pages and per-status counts (bench/bench_caselist.py).
+        Index("ix_cases_received", "received_on", "reference"),
+        Index("ix_cases_status_id", "status", "id"),
+    )
 
 
 class CaseKey(Base):
@@ -50,7 +55,7 @@ class CaseKey(Base):
     kind: Mapped[KeyKind] = mapped_column(stored(KeyKind))
     recipient: Mapped[Recipient] = mapped_column(stored(Recipient))
     caseworker_id: Mapped[str | None] = mapped_column(
-        ForeignKey("caseworkers.id", ondelete="CASCADE"), default=None, index=True
+        ForeignKey("caseworkers.id", ondelete="CASCADE"), default=None
     )
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -59,6 +64,8 @@ class CaseKey(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "kind", "recipient", "caseworker_id"),
         Index("ix_case_keys_case", "case_id", "kind"),
+        # A holder's cases, answered from the index alone by the case list.
+        Index("ix_case_keys_holder", "caseworker_id", "recipient", "kind", "case_id"),
     )
 
 

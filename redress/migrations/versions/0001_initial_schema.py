@@ -140,7 +140,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_assignee_id"), ["assignee_id"], unique=False)
+        batch_op.create_index("ix_cases_received", ["received_on", "reference"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_reporter_id"), ["reporter_id"], unique=False)
+        batch_op.create_index("ix_cases_status_id", ["status", "id"], unique=False)
         batch_op.create_index("ix_cases_status_received", ["status", "received_on"], unique=False)
 
     op.create_table(
@@ -315,7 +317,7 @@ def upgrade() -> None:
     with op.batch_alter_table("case_keys", schema=None) as batch_op:
         batch_op.create_index("ix_case_keys_case", ["case_id", "kind"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_case_keys_caseworker_id"), ["caseworker_id"], unique=False
+            "ix_case_keys_holder", ["caseworker_id", "recipient", "kind", "case_id"], unique=False
         )
 
     op.create_table(
@@ -495,7 +497,7 @@ def downgrade() -> None:
 
     op.drop_table("disclosure_requests")
     with op.batch_alter_table("case_keys", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_keys_caseworker_id"))
+        batch_op.drop_index("ix_case_keys_holder")
         batch_op.drop_index("ix_case_keys_case")
 
     op.drop_table("case_keys")
@@ -521,7 +523,9 @@ def downgrade() -> None:
     op.drop_table("organisation_keys")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_status_received")
+        batch_op.drop_index("ix_cases_status_id")
         batch_op.drop_index(batch_op.f("ix_cases_reporter_id"))
+        batch_op.drop_index("ix_cases_received")
         batch_op.drop_index(batch_op.f("ix_cases_assignee_id"))
 
     op.drop_table("cases")

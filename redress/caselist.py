@@ -1,0 +1,317 @@
+"""The case list: the cases a caseworker holds, filtered, sorted and paged, with their deadlines.
+
+A case is listed only if the caseworker holds a sealed copy of its thread key and is not excluded
+from it (conflict of interest). Nothing is decrypted here: status, dates and the assignee are
+kept in clear, unread messages are counted from their flags, and the classification filters
+(category, product, customer, country) match blind-index digests under the organisation index
+key, which the caseworker must hold (:mod:`redress.blind_index`).
+
+A page costs a fixed number of queries whatever its size: one for the index key, one for the
+page's rows (unread counts and deadline urgency computed in SQL for those rows only) and one for
+the counts per status, from which the total is taken.
+
+Deadlines: the acknowledgement is due while a case is received, feedback is due from then on
+until the case is closed (the dates are set by :mod:`redress.workflow`). A case is *overdue* the
+day after its current deadline and *due soon* from DUE_SOON_DAYS before it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from redress import casekeys, clock
+from redress.accounts import StaffIdentity
+from redress.blind_index import NoIndexKeyError, open_index_key
+from redress.models import (
+    Author,
+    Case,
+    CaseExclusion,
+    CaseKey,
+    CaseStatus,
+    Caseworker,
+    KeyKind,
+    Message,
+)
+from redress.models import Recipient as R
+from redress.permissions import CASE_HOLDING_ROLES
+from redress.triage import cases_matching
+
+PAGE_SIZE = 50
+DUE_SOON_DAYS = 2
+# The classification facets the list filters on, through blind indexes.
+FILTER_FACETS = ("category", "product", "customer", "country")
+ME = "me"
+UNASSIGNED = "none"
+# Any select the list's filters can be applied to.
+_Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")
+
+
+class Urgency(enum.StrEnum):
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"
+
+
+class Sort(enum.StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    DEADLINE = "deadline"
+    ACKNOWLEDGEMENT_DUE = "acknowledgement_due"
+    FEEDBACK_DUE = "feedback_due"
+    REFERENCE = "reference"
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What to list. `assignee` is "" (anyone), ME, UNASSIGNED or a caseworker id; `facets`
+    maps some of FILTER_FACETS to a value; empty values filter nothing."""
+
+    status: CaseStatus | None = None
+    assignee: str = ""
+    facets: Mapping[str, str] = field(default_factory=dict)
+    urgency: Urgency | None = None
+    unread: bool = False
+    sort: Sort = Sort.NEWEST
+    page: int = 1
+
+    def __post_init__(self) -> None:
+        unknown = set(self.facets) - set(FILTER_FACETS)
+        if unknown:
+            raise ValueError(f"not a list filter: {', '.join(sorted(unknown))}")
+
+    def used(self) -> list[str]:
+        """The names of the filters in use (for the audit log: names only, never values)."""
+        plain = {
+            "status": self.status,
+            "assignee": self.assignee,
+            "urgency": self.urgency,
+            "unread": self.unread,
+        }
+        facets = {name: value.strip() for name, value in self.facets.items()}
+        return [name for name, value in {**plain, **facets}.items() if value]
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: str
+    reference: str
+    status: CaseStatus
+    received_on: date
+    acknowledgement_due: date
+    acknowledged_on: date | None
+    feedback_due: date | None
+    assignee: str | None
+    unread: int
+    # The urgency of the case's current deadline (acknowledgement or feedback), if any.
+    urgency: Urgency | None
+
+    @property
+    def acknowledgement_urgency(self) -> Urgency | None:
+        return self.urgency if self.status is CaseStatus.RECEIVED else None
+
+    @property
+    def feedback_urgency(self) -> Urgency | None:
+        return None if self.status is CaseStatus.RECEIVED else self.urgency
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[CaseRow]
+    page: int
+    pages: int
+    total: int
+    # Per status, with every filter but the status applied; zero counts included.
+    counts: dict[CaseStatus, int]
+    # False when the caseworker holds no index key yet: classification filters were ignored.
+    facets_available: bool
+
+
+def current_due() -> ColumnElement[date | None]:
+    """The case's current deadline, as redress.workflow.is_overdue reads it."""
+    return case(
+        (Case.status == CaseStatus.RECEIVED, Case.acknowledgement_due),
+        (Case.status != CaseStatus.CLOSED, Case.feedback_due),
+        else_=None,
+    )
+
+
+def urgency(today: date, soon_days: int = DUE_SOON_DAYS) -> ColumnElement[str | None]:
+    due = current_due()
+    return case(
+        (due < today, Urgency.OVERDUE.value),
+        (due <= today + timedelta(days=soon_days), Urgency.DUE_SOON.value),
+        else_=None,
+    )
+
+
+OPEN = tuple(status for status in CaseStatus if status is not CaseStatus.CLOSED)
+# A reporter's message no caseworker has read yet.
+_UNREAD_MESSAGE = and_(Message.author == Author.REPORTER, Message.read_by_caseworkers.is_(False))
+
+
+_ORDER: dict[Sort, tuple[Any, ...]] = {
+    Sort.NEWEST: (Case.received_on.desc(), Case.reference),
+    Sort.OLDEST: (Case.received_on, Case.reference),
+    Sort.DEADLINE: (current_due().is_(None), current_due(), Case.reference),
+    Sort.ACKNOWLEDGEMENT_DUE: (Case.acknowledgement_due, Case.reference),
+    Sort.FEEDBACK_DUE: (Case.feedback_due.is_(None), Case.feedback_due, Case.reference),
+    Sort.REFERENCE: (Case.reference,),
+}
+
+
+def _holds_key(case_id: Any, caseworker_id: str) -> ColumnElement[bool]:
+    """The caseworker's sealed copy of the case's thread key (one at most per case)."""
+    return and_(
+        CaseKey.caseworker_id == caseworker_id,
+        CaseKey.recipient == R.CASEWORKER,
+        CaseKey.kind == KeyKind.THREAD,
+        CaseKey.case_id == case_id,
+    )
+
+
+def _visible(query: _Q, caseworker_id: str) -> _Q:
+    """Only cases whose thread key is sealed to the caseworker, who is not excluded.
+
+    A semi-join (EXISTS), so a page sorted by an indexed column can stop after its rows.
+    """
+    holds_key = select(CaseKey.case_id).where(_holds_key(Case.id, caseworker_id)).exists()
+    return query.where(holds_key, ~casekeys.excluded(Case.id, caseworker_id))
+
+
+def _visible_total(db: Session, caseworker_id: str) -> int:
+    """How many cases the caseworker can list, counted from their keys alone: their copies of
+    thread keys, less those of cases they are excluded from."""
+    copies = select(func.count()).where(
+        CaseKey.caseworker_id == caseworker_id,
+        CaseKey.recipient == R.CASEWORKER,
+        CaseKey.kind == KeyKind.THREAD,
+    )
+    stale = select(func.count()).where(
+        CaseExclusion.caseworker_id == caseworker_id,
+        select(CaseKey.case_id).where(_holds_key(CaseExclusion.case_id, caseworker_id)).exists(),
+    )
+    return db.scalar(select(copies.scalar_subquery() - stale.scalar_subquery())) or 0
+
+
+def _index_key(db: Session, identity: StaffIdentity) -> bytes | None:
+    try:
+        return open_index_key(db, identity.caseworker_id, identity.keypair)
+    except NoIndexKeyError:
+        return None
+
+
+def _filtered(
+    db: Session,
+    query: _Q,
+    filters: CaseFilter,
+    identity: StaffIdentity,
+    index_key: bytes | None,
+    today: date,
+) -> _Q:
+    """Every filter but the status."""
+    query = _visible(query, identity.caseworker_id)
+    if filters.assignee == UNASSIGNED:
+        query = query.where(Case.assignee_id.is_(None))
+    elif filters.assignee:
+        assignee = identity.caseworker_id if filters.assignee == ME else filters.assignee
+        query = query.where(Case.assignee_id == assignee)
+    if index_key is not None:
+        for facet, value in filters.facets.items():
+            if value.strip():
+                query = query.where(Case.id.in_(cases_matching(db, index_key, facet, value)))
+    if filters.urgency is not None:
+        # Implied (a closed case has no deadline), said outright for the status index.
+        query = query.where(Case.status.in_(OPEN), urgency(today) == filters.urgency.value)
+    if filters.unread:
+        # Joined, so the few cases with unread messages drive the query.
+        unread = select(Message.case_id).where(_UNREAD_MESSAGE).distinct().subquery()
+        query = query.join(unread, unread.c.case_id == Case.id)
+    return query
+
+
+def _counts(
+    db: Session, caseworker_id: str, query: Select[CaseStatus, int], narrowed: bool
+) -> dict[CaseStatus, int]:
+    """Counts per status. Closed cases pile up over the years while open ones stay few, so
+    without filters narrowing the list, closed cases are counted as all listable cases less the
+    open ones, which spares reading every closed case."""
+    counts = dict.fromkeys(CaseStatus, 0)
+    if not narrowed:
+        query = query.where(Case.status.in_(OPEN))
+    for status, count in db.execute(query.group_by(Case.status)):
+        counts[status] = count
+    if not narrowed:
+        counts[CaseStatus.CLOSED] = _visible_total(db, caseworker_id) - sum(counts.values())
+    return counts
+
+
+def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> CasePage:
+    """One page of the caseworker's cases (PAGE_SIZE rows), with the counts per status."""
+    today = clock.today()
+    index_key = _index_key(db, identity)
+    narrowed = bool(
+        filters.assignee
+        or filters.urgency
+        or filters.unread
+        or (index_key and any(value.strip() for value in filters.facets.values()))
+    )
+    counts = _counts(
+        db,
+        identity.caseworker_id,
+        _filtered(db, select(Case.status, func.count()), filters, identity, index_key, today),
+        narrowed,
+    )
+    total = counts[filters.status] if filters.status else sum(counts.values())
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(filters.page, 1), pages)
+    order = _ORDER[filters.sort]
+    chosen = _filtered(db, select(Case.id), filters, identity, index_key, today)
+    if filters.status:
+        chosen = chosen.where(Case.status == filters.status)
+    ids = chosen.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).subquery()
+    unread = (
+        select(func.count())
+        .where(Message.case_id == Case.id, _UNREAD_MESSAGE)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    query = (
+        select(Case, Caseworker.username, unread, urgency(today))
+        .join(ids, ids.c.id == Case.id)
+        .outerjoin(Caseworker, Caseworker.id == Case.assignee_id)
+        .order_by(*order)
+    )
+    rows = [
+        CaseRow(
+            case.id,
+            case.reference,
+            case.status,
+            case.received_on,
+            case.acknowledgement_due,
+            case.acknowledged_on,
+            case.feedback_due,
+            assignee,
+            unread_count,
+            Urgency(level) if level else None,
+        )
+        for case, assignee, unread_count, level in db.execute(query)
+    ]
+    return CasePage(rows, page, pages, total, counts, index_key is not None)
+
+
+def colleagues(db: Session) -> list[tuple[str, str]]:
+    """(id, username) of the staff who can hold cases, for choosing an assignee."""
+    return [
+        (worker_id, username)
+        for worker_id, username in db.execute(
+            select(Caseworker.id, Caseworker.username)
+            .where(Caseworker.role.in_(CASE_HOLDING_ROLES))
+            .order_by(Caseworker.username)
+        )
+    ]
