@@ -21,12 +21,16 @@ def create_app(config: Config | None = None) -> Flask:
     from caseworker.audit_log import blueprint as audit_log
     from caseworker.auth import blueprint as auth
     from caseworker.cases import blueprint as cases
+    from caseworker.investigation import blueprint as investigation
+    from caseworker.reply_templates import blueprint as reply_templates
     from caseworker.triage import blueprint as triage
 
     app.register_blueprint(auth)
     app.register_blueprint(cases)
     app.register_blueprint(access)
     app.register_blueprint(triage)
+    app.register_blueprint(investigation)
+    app.register_blueprint(reply_templates)
     app.register_blueprint(admin)
     app.register_blueprint(account)
     app.register_blueprint(audit_log)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from wtforms import SelectChoice
 
-from caseworker.auth import login_required, permission_required
-from caseworker.forms import ReplyForm
+from caseworker.auth import carried_text, login_required, permission_required
+from caseworker.forms import STATUS_LABELS, CaseFilterForm, ReplyForm
 from caseworker.sections import load_sections
 from crypto.errors import CryptoError
-from redress import casework
+from redress import audit, caselist, casework, clock, reply_templates
 from redress.casekeys import NoKeyError
 from redress.cleaning import NOT_CLEANED_REASONS, REMOVED_LABELS
 from redress.messages import SYSTEM_TEXTS
@@ -19,25 +20,74 @@ from redress.web import db, render_error, send_decrypted, services, uploads
 
 blueprint = Blueprint("cases", __name__)
 
+ASSIGNEE_CHOICES = (
+    SelectChoice("", "Anyone"),
+    SelectChoice(caselist.ME, "Me"),
+    SelectChoice(caselist.UNASSIGNED, "Nobody"),
+)
+
 
 @blueprint.get("/")
 @login_required
 @permission_required(Permission.WORK_ON_CASES)
 def index() -> ResponseReturnValue:
-    return render_template("cases.html", cases=casework.list_cases(db(), g.identity))
+    """The case list: filters from the query string (invalid ones ignored, with a 400)."""
+    form = CaseFilterForm(formdata=request.args)
+    form.assignee.choices = [
+        *ASSIGNEE_CHOICES,
+        *(SelectChoice(worker_id, name) for worker_id, name in caselist.colleagues(db())),
+    ]
+    valid = form.validate()
+    page_number = request.args.get("page", 1, type=int) or 1
+    filters = form.to_filter(page_number) if valid else caselist.CaseFilter()
+    page = caselist.list_page(db(), g.identity, filters)
+    audit.record(
+        db(),
+        "cases.listed",
+        actor="caseworker",
+        at=clock.utcnow(),
+        caseworker_id=g.identity.caseworker_id,
+        detail={"filters": ",".join(filters.used()), "page": page.page, "shown": len(page.rows)},
+    )
+    db().commit()
+    query = form.query_args() if valid else {}
+    return render_template(
+        "cases.html",
+        form=form,
+        page=page,
+        page_size=caselist.PAGE_SIZE,
+        query=query,
+        other_filters={name: value for name, value in query.items() if name != "status"},
+        status_labels=STATUS_LABELS,
+    ), (200 if valid else 400)
 
 
-def _render_case(case_id: str, form: ReplyForm, status: int = 200) -> ResponseReturnValue:
+def _render_case(
+    case_id: str, form: ReplyForm, status: int = 200, template_id: str | None = None
+) -> ResponseReturnValue:
+    """The case page; with `template_id`, the reply starts from that template, filled in."""
     try:
         case_file = casework.open_case(db(), case_id, g.identity)
+        sections = load_sections(db(), case_id, g.identity)
     except NoKeyError:
         return render_error(404)
+    template_missing = False
+    if template_id:
+        try:
+            template = reply_templates.get_template(db(), template_id)
+        except reply_templates.UnknownTemplateError:
+            template_missing = True
+        else:
+            form.text.data = reply_templates.fill(template.body, case_file.summary)
     return (
         render_template(
             "case.html",
             case=case_file,
-            sections=load_sections(db(), case_id, g.identity),
+            sections=sections,
             form=form,
+            reply_templates=reply_templates.list_templates(db()),
+            template_id=template_id,
+            template_missing=template_missing,
             system_texts=SYSTEM_TEXTS,
             questions=QUESTIONS_BY_ID,
             removed_labels=REMOVED_LABELS,
@@ -51,7 +101,11 @@ def _render_case(case_id: str, form: ReplyForm, status: int = 200) -> ResponseRe
 @login_required
 @permission_required(Permission.WORK_ON_CASES)
 def show(case_id: str) -> ResponseReturnValue:
-    return _render_case(case_id, ReplyForm())
+    form = ReplyForm()
+    carried = carried_text("cases.reply", case_id)
+    if carried is not None:  # typed before the session expired (caseworker/auth.py)
+        form.text.data = carried
+    return _render_case(case_id, form, template_id=request.args.get("template"))
 
 
 @blueprint.post("/cases/<case_id>/reply")

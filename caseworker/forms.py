@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     MultipleFileField,
     PasswordField,
     SelectChoice,
@@ -14,10 +15,12 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from redress import taxonomy
+from redress import reply_templates, taxonomy
+from redress.caselist import DUE_SOON_DAYS, FILTER_FACETS, CaseFilter, Sort, Urgency
+from redress.investigation import NOTE_MAX_LENGTH, TASK_TITLE_MAX_LENGTH
 from redress.models import CaseStatus, Role
 from redress.text import clean_text
 from redress.triage import RATIONALE_MAX_LENGTH, Triage
@@ -225,3 +228,142 @@ class StatusForm(FlaskForm):  # type: ignore[misc]
         description="Posts a short, translated status update to the reporter's inbox; "
         "it says nothing about the content of the case.",
     )
+
+
+STATUS_LABELS: dict[CaseStatus, str] = {
+    status: status.value.replace("_", " ").capitalize() for status in CaseStatus
+}
+
+
+class CaseFilterForm(FlaskForm):  # type: ignore[misc]
+    """Filters and sort for the case list, sent with GET (listing changes nothing).
+
+    The assignee's choices (colleagues) are set by the view.
+    """
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status", choices=_choices([("", "Any status"), *STATUS_LABELS.items()]), default=""
+    )
+    assignee = SelectField("Assigned to", choices=[], default="")
+    category = SelectField(
+        "Category of misuse",
+        choices=_choices([("", "Any category"), *taxonomy.CATEGORIES]),
+        default="",
+    )
+    product = _free_text("Product or service", "")
+    customer = _free_text("Customer or deployment", "")
+    country = _free_text("Country", "")
+    urgency = SelectField(
+        "Deadline",
+        choices=_choices(
+            [
+                ("", "Any"),
+                (Urgency.OVERDUE.value, "Overdue"),
+                (Urgency.DUE_SOON.value, f"Due within {DUE_SOON_DAYS} days"),
+            ]
+        ),
+        default="",
+    )
+    unread = BooleanField("Only cases with unread messages from the reporter")
+    sort = SelectField(
+        "Sort by",
+        choices=_choices(
+            [
+                (Sort.NEWEST.value, "Received, newest first"),
+                (Sort.OLDEST.value, "Received, oldest first"),
+                (Sort.DEADLINE.value, "Next deadline, soonest first"),
+                (Sort.ACKNOWLEDGEMENT_DUE.value, "Acknowledgement due, soonest first"),
+                (Sort.FEEDBACK_DUE.value, "Feedback due, soonest first"),
+                (Sort.REFERENCE.value, "Reference"),
+            ]
+        ),
+        default=Sort.NEWEST.value,
+    )
+    submit = SubmitField("Show cases")
+
+    def to_filter(self, page: int) -> CaseFilter:
+        return CaseFilter(
+            status=CaseStatus(self.status.data) if self.status.data else None,
+            assignee=self.assignee.data,
+            facets={name: self[name].data or "" for name in FILTER_FACETS},
+            urgency=Urgency(self.urgency.data) if self.urgency.data else None,
+            unread=self.unread.data,
+            sort=Sort(self.sort.data),
+            page=page,
+        )
+
+    def query_args(self) -> dict[str, str]:
+        """The filters and sort chosen, as query-string arguments (for links that keep them)."""
+        return {
+            name: "y" if field.data is True else str(field.data)
+            for name, field in self._fields.items()
+            if name != "submit" and field.data and field.data != field.default
+        }
+
+
+class NoteForm(FlaskForm):  # type: ignore[misc]
+    note = TextAreaField(
+        "New note",
+        filters=[clean_text],
+        validators=[DataRequired("Please write a note."), Length(max=NOTE_MAX_LENGTH)],
+        description="Internal: encrypted for the caseworkers holding this case, never shown "
+        "to the reporter.",
+    )
+    add_note = SubmitField("Add note")
+
+
+class TaskForm(FlaskForm):  # type: ignore[misc]
+    """The owner's choices (colleagues holding the case) are set by the view. Field names are
+    prefixed: the case page holds many forms, and ids must stay unique."""
+
+    task_title = StringField(
+        "Task",
+        filters=[clean_text, _stripped],
+        validators=[DataRequired("Please describe the task."), Length(max=TASK_TITLE_MAX_LENGTH)],
+    )
+    task_owner = SelectField(
+        "Owner",
+        choices=[],
+        validate_choice=False,  # redress.investigation checks the owner holds the case
+        validators=[DataRequired("Please choose an owner.")],
+    )
+    task_due = DateField(
+        "Due on (optional)",
+        validators=[Optional()],
+        description="A date such as 2025-03-31.",
+    )
+    add_task = SubmitField("Add task")
+
+
+class EvidenceForm(FlaskForm):  # type: ignore[misc]
+    """The files are read by the view from the encrypting upload stream (redress.web.uploads)."""
+
+    evidence = MultipleFileField(
+        "Evidence files",
+        description="Stored encrypted and exactly as uploaded, metadata included. Never shown "
+        "to the reporter.",
+    )
+    add_evidence = SubmitField("Upload evidence")
+
+
+class ReplyTemplateForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Name",
+        filters=[_stripped],
+        validators=[
+            DataRequired("Please give the template a name."),
+            Length(max=reply_templates.NAME_MAX_LENGTH),
+        ],
+    )
+    body = TextAreaField(
+        "Text",
+        filters=[clean_text],
+        validators=[
+            DataRequired("Please write the text."),
+            Length(max=reply_templates.BODY_MAX_LENGTH),
+        ],
+    )
+    save_template = SubmitField("Save template")

@@ -1,4 +1,6 @@
-"""The caseworker's side of a case: the case list, reading a case, replying, downloading files.
+"""The caseworker's side of a case: reading a case, replying, downloading files.
+
+The case list is in :mod:`redress.caselist`.
 
 Every function takes the caseworker's unlocked identity; a case the caseworker holds no sealed key
 for raises :class:`redress.casekeys.NoKeyError`, which the console turns into a 404.
@@ -11,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
@@ -30,11 +32,8 @@ from redress.models import (
     Author,
     Case,
     CaseField,
-    CaseKey,
     CaseStatus,
     KeyKind,
-    Message,
-    Recipient,
 )
 from redress.questions import Answer
 from redress.submissions import REPORT_FIELD
@@ -73,33 +72,6 @@ def _summary(case: Case, unread: int, today: date) -> CaseSummary:
         overdue=workflow.is_overdue(case, today),
         unread=unread,
     )
-
-
-def list_cases(db: Session, identity: StaffIdentity) -> list[CaseSummary]:
-    """Cases granted to this caseworker, newest first, with unread reporter messages counted."""
-    unread = (
-        select(Message.case_id, func.count().label("unread"))
-        .where(Message.author == Author.REPORTER, Message.read_by_caseworkers.is_(False))
-        .group_by(Message.case_id)
-        .subquery()
-    )
-    rows = db.execute(
-        select(Case, func.coalesce(unread.c.unread, 0))
-        .join(
-            CaseKey,
-            and_(
-                CaseKey.case_id == Case.id,
-                CaseKey.kind == KeyKind.THREAD,
-                CaseKey.recipient == Recipient.CASEWORKER,
-                CaseKey.caseworker_id == identity.caseworker_id,
-            ),
-        )
-        .outerjoin(unread, unread.c.case_id == Case.id)
-        .where(~casekeys.excluded(Case.id, identity.caseworker_id))
-        .order_by(Case.received_on.desc(), Case.reference)
-    ).all()
-    today = clock.today()
-    return [_summary(case, count, today) for case, count in rows]
 
 
 def _thread_key(db: Session, case_id: str, identity: StaffIdentity) -> bytes:
@@ -207,7 +179,20 @@ def download(
     key = casekeys.open_caseworker_key(
         db, case_id, attachment.key_kind, identity.caseworker_id, identity.keypair
     )
-    result = read_attachment(store, attachment, key)
+    try:
+        result = read_attachment(store, attachment, key)
+    except CryptoError:
+        audit.record(
+            db,
+            "attachment.integrity_failed",
+            actor="caseworker",
+            at=clock.utcnow(),
+            caseworker_id=identity.caseworker_id,
+            case_id=case_id,
+            detail={"attachment": attachment_id, "integrity_failures": 1},
+        )
+        db.commit()
+        raise
     audit.record(
         db,
         "attachment.downloaded",
