@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -179,4 +180,8 @@ def read_attachment(
         with store.open(attachment.blob_id) as blob:
             yield from decrypt_stream(file_key, blob, contexts.attachment_stream(attachment.id))
 
-    return view, chunks()
+    stream = chunks()
+    # Authenticate the first chunk here, so a damaged file (most fit in one chunk) is reported
+    # by the caller before any response starts, not in the middle of sending it.
+    first = next(stream, b"")
+    return view, itertools.chain([first], stream)

@@ -20,9 +20,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crypto.digests import digest
+from crypto.errors import CryptoError
 from crypto.keys import KeyPair, random_key
 from crypto.sealing import open_sealed, seal_to
-from redress import contexts
+from redress import audit, clock, contexts
 from redress.models import BlindIndex, Caseworker, OrganisationKey, Recipient
 from redress.permissions import CASE_HOLDING_ROLES
 
@@ -32,6 +33,10 @@ _DOMAIN = b"redress-blind-index-v1"
 
 class NoIndexKeyError(Exception):
     """This staff member holds no copy of the index key yet."""
+
+
+class DamagedIndexKeyError(NoIndexKeyError):
+    """This staff member's copy failed its integrity check: treated as not held."""
 
 
 def normalise(value: str) -> str:
@@ -66,7 +71,10 @@ def open_index_key(db: Session, caseworker_id: str, keypair: KeyPair) -> bytes:
     if sealed is None:
         raise NoIndexKeyError(caseworker_id)
     context = contexts.organisation_key(INDEX_KEY, Recipient.CASEWORKER, caseworker_id)
-    return open_sealed(sealed, keypair, context)
+    try:
+        return open_sealed(sealed, keypair, context)
+    except CryptoError:
+        raise DamagedIndexKeyError(caseworker_id) from None
 
 
 def distribute_index_key(
@@ -91,7 +99,25 @@ def distribute_index_key(
         key = random_key()
         db.add(_copy(key, Recipient.RECOVERY, None, recovery_public))
     elif caseworker_id in holders:
-        key = open_index_key(db, caseworker_id, keypair)
+        try:
+            key = open_index_key(db, caseworker_id, keypair)
+        except DamagedIndexKeyError:
+            # Drop the damaged copy; a colleague holding the key re-seals it at their sign-in.
+            db.execute(
+                delete(OrganisationKey).where(
+                    OrganisationKey.name == INDEX_KEY,
+                    OrganisationKey.recipient == Recipient.CASEWORKER,
+                    OrganisationKey.caseworker_id == caseworker_id,
+                )
+            )
+            audit.record(
+                db,
+                "index_key.integrity_failed",
+                actor="caseworker",
+                at=clock.utcnow(),
+                caseworker_id=caseworker_id,
+            )
+            return
     else:
         return
     colleagues = db.scalars(

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Exists, SQLColumnExpression, exists, select
 from sqlalchemy.orm import Session
 
+from crypto.errors import CryptoError
 from crypto.keys import KeyPair, random_key
 from crypto.sealing import open_sealed, seal_to
-from redress import contexts
+from redress import audit, clock, contexts
 from redress.models import CaseExclusion, CaseKey, Caseworker, KeyKind, Recipient
 
 
@@ -28,6 +29,10 @@ class NoKeyError(Exception):
     """This holder has no sealed copy of the case key (the case is not granted to them), or
     they are excluded from the case (a stale copy left from before the exclusion counts for
     nothing)."""
+
+
+class DamagedKeyError(NoKeyError):
+    """This holder's sealed copy failed its integrity check: treated as not held (and audited)."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,21 @@ def open_caseworker_key(
     )
     if sealed is None:
         raise NoKeyError(case_id)
-    return open_caseworker_copy(sealed, case_id, kind, caseworker_id, keypair)
+    try:
+        return open_caseworker_copy(sealed, case_id, kind, caseworker_id, keypair)
+    except CryptoError:
+        db.rollback()
+        audit.record(
+            db,
+            "case_key.integrity_failed",
+            actor="caseworker",
+            at=clock.utcnow(),
+            caseworker_id=caseworker_id,
+            case_id=case_id,
+            detail={"kind": kind.value, "integrity_failures": 1},
+        )
+        db.commit()
+        raise DamagedKeyError(case_id) from None
 
 
 def open_reporter_thread_key(db: Session, case_id: str, keypair: KeyPair) -> bytes:

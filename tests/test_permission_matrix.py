@@ -1,0 +1,444 @@
+"""Every console route, for every role and for staff not granted the case: allowed or refused.
+
+The expectation table below must name every route of the console (endpoint and method, from
+``url_map``): a new route without an entry fails the test until someone decides who may use it.
+Each actor asks for every route with real ids (a case submitted through intake with a file and a
+confidential identity, a reply with a file, a note, a task, an evidence file, a disclosure
+request, reply templates, a colleague) and valid CSRF tokens. All mismatches of one engine are
+collected and shown together as a table.
+"""
+
+from __future__ import annotations
+
+import enum
+import io
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from redress.models import (
+    Attachment,
+    Case,
+    DisclosureRequest,
+    KeyKind,
+    Message,
+    Note,
+    ReplyTemplate,
+    Role,
+    Task,
+)
+from tests.conftest import Staff
+from tests.helpers import csrf_token, report_form
+from tests.test_access import NEW, sign_in
+
+REPORT = "The tracker was sold to a ministry and used on journalists."
+IDENTITY_NAME = "Dana Reporter"
+REPLY = "Thank you; could you send the invoice?"
+NOTE = "The invoice dates match the shipment."
+TASK = "Ask the reseller for the deployment logs"
+REASON = "We need to call the reporter about the invoice."
+REPORT_FILE = b"report attachment bytes " * 40
+REPLY_FILE = b"reply attachment bytes " * 40
+EVIDENCE_FILE = b"evidence bytes " * 40
+
+
+class Actor(enum.StrEnum):
+    ANONYMOUS = "anonymous"
+    ADMINISTRATOR = "administrator"
+    HOLDER = "caseworker holding the case"
+    OUTSIDER = "caseworker not granted the case"
+    APPROVER = "approver granted the case"
+    OTHER_APPROVER = "approver not granted the case"
+    AUDITOR = "auditor"
+
+
+class Outcome(enum.StrEnum):
+    # Past authorisation: 2xx, 3xx other than to the sign-in page, and also 400 (the minimal
+    # form failed validation) or 409 (the service refused, e.g. a grant already made): both
+    # happen only after the guards let the actor through.
+    ALLOWED = "allowed"
+    FORBIDDEN = "403"
+    NOT_FOUND = "404"
+    # To the sign-in page: a redirect to /login, or the sign-in page answered in place with a
+    # 401 when a POST carries typed text through sign-in (caseworker/auth.py, CARRIED_FIELDS).
+    SIGN_IN = "sign in"
+
+
+A, F, N, S = Outcome.ALLOWED, Outcome.FORBIDDEN, Outcome.NOT_FOUND, Outcome.SIGN_IN
+Expectations = Mapping[Actor, Outcome]
+
+
+def profile(
+    admin: Outcome,
+    holder: Outcome,
+    outsider: Outcome,
+    approver: Outcome,
+    other_approver: Outcome,
+    auditor: Outcome,
+    anonymous: Outcome = S,
+) -> Expectations:
+    return {
+        Actor.ANONYMOUS: anonymous,
+        Actor.ADMINISTRATOR: admin,
+        Actor.HOLDER: holder,
+        Actor.OUTSIDER: outsider,
+        Actor.APPROVER: approver,
+        Actor.OTHER_APPROVER: other_approver,
+        Actor.AUDITOR: auditor,
+    }
+
+
+# Case content: only staff with a case role who hold its keys; others with the role get a 404.
+CASE_CONTENT = profile(admin=F, holder=A, outsider=N, approver=A, other_approver=N, auditor=F)
+CASE_LIST = profile(admin=F, holder=A, outsider=A, approver=A, other_approver=A, auditor=F)
+APPROVALS = profile(admin=F, holder=F, outsider=F, approver=A, other_approver=A, auditor=F)
+# Deciding needs the approver role and the case's identity key (held from submission).
+DECIDE = profile(admin=F, holder=F, outsider=F, approver=A, other_approver=N, auditor=F)
+ADMINISTRATION = profile(admin=A, holder=F, outsider=F, approver=F, other_approver=F, auditor=F)
+AUDIT_LOG = profile(admin=F, holder=F, outsider=F, approver=F, other_approver=F, auditor=A)
+SIGNED_IN = profile(admin=A, holder=A, outsider=A, approver=A, other_approver=A, auditor=A)
+PUBLIC = profile(
+    admin=A, holder=A, outsider=A, approver=A, other_approver=A, auditor=A, anonymous=A
+)
+# Signing out sends everyone to the sign-in page; it runs last for each actor.
+SIGN_OUT = profile(admin=S, holder=S, outsider=S, approver=S, other_approver=S, auditor=S)
+
+Form = Callable[["Scene"], dict[str, object]]
+
+
+def no_form(_scene: Scene) -> dict[str, object]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # formatted with the scene's ids
+    expected: Expectations
+    form: Form = no_form
+
+
+@dataclass
+class Scene:
+    """Real ids of everything the routes name, and each actor's signed-in client."""
+
+    ids: dict[str, str]
+    staff: dict[Actor, Staff]
+    clients: dict[Actor, FlaskClient] = field(default_factory=dict)
+
+    def path(self, route: Route) -> str:
+        return route.path.format(**self.ids)
+
+
+def evidence_form(_scene: Scene) -> dict[str, object]:
+    return {"evidence": [(io.BytesIO(EVIDENCE_FILE), "evidence.txt")]}
+
+
+def reply_form(_scene: Scene) -> dict[str, object]:
+    return {"text": REPLY, "attachments": [(io.BytesIO(REPLY_FILE), "reply.txt")]}
+
+
+# Unique names for the accounts and templates the matrix itself creates.
+NUMBERS = itertools.count(1)
+
+
+CASE = "/cases/{case}"
+# Targets of grants, exclusions and account changes are a spare colleague, never an actor, so
+# what one actor is allowed to do never changes what the next one is allowed to do.
+ROUTES: dict[tuple[str, str], Route] = {
+    ("auth.login", "GET"): Route("/login", PUBLIC),
+    # Empty: a real sign-in would replace the actor's session (a 400 is past authorisation).
+    ("auth.login", "POST"): Route("/login", PUBLIC),
+    ("auth.passphrase", "GET"): Route("/passphrase", SIGNED_IN),
+    ("auth.passphrase", "POST"): Route(
+        "/passphrase",
+        SIGNED_IN,
+        lambda _s: {"current": "not the passphrase", "new": NEW + "!", "confirm": NEW + "!"},
+    ),
+    ("cases.index", "GET"): Route("/", CASE_LIST),
+    ("cases.show", "GET"): Route(CASE, CASE_CONTENT),
+    ("cases.reply", "POST"): Route(CASE + "/reply", CASE_CONTENT, reply_form),
+    ("cases.download", "GET"): Route(CASE + "/files/{attachment}", CASE_CONTENT),
+    ("triage.save", "POST"): Route(
+        CASE + "/triage", CASE_CONTENT, lambda _s: {"credibility_rationale": "Plausible."}
+    ),
+    ("triage.change_status", "POST"): Route(
+        CASE + "/status", CASE_CONTENT, lambda _s: {"new_status": "acknowledged"}
+    ),
+    ("investigation.add_note", "POST"): Route(
+        CASE + "/notes", CASE_CONTENT, lambda _s: {"note": NOTE}
+    ),
+    ("investigation.add_task", "POST"): Route(
+        CASE + "/tasks",
+        CASE_CONTENT,
+        lambda s: {"task_title": TASK, "task_owner": s.ids["holder"]},
+    ),
+    ("investigation.change_task", "POST"): Route(CASE + "/tasks/{task}/complete", CASE_CONTENT),
+    ("investigation.add_evidence", "POST"): Route(CASE + "/evidence", CASE_CONTENT, evidence_form),
+    ("access.grant", "POST"): Route(
+        CASE + "/access/grant", CASE_CONTENT, lambda s: {"grantee": s.ids["spare"]}
+    ),
+    ("access.revoke", "POST"): Route(CASE + "/access/revoke/{spare}", CASE_CONTENT),
+    ("access.exclude", "POST"): Route(
+        CASE + "/access/exclude", CASE_CONTENT, lambda s: {"excluded": s.ids["spare"]}
+    ),
+    ("access.lift", "POST"): Route(CASE + "/access/exclusions/{spare}/lift", CASE_CONTENT),
+    ("access.request_disclosure", "POST"): Route(
+        CASE + "/access/disclosure", CASE_CONTENT, lambda _s: {"disclosure_reason": REASON}
+    ),
+    ("access.decide", "POST"): Route(CASE + "/access/disclosures/{request}/approve", DECIDE),
+    ("access.approvals", "GET"): Route("/approvals", APPROVALS),
+    ("admin.accounts", "GET"): Route("/admin/accounts", ADMINISTRATION),
+    ("admin.create", "POST"): Route(
+        "/admin/accounts",
+        ADMINISTRATION,
+        lambda _s: {"username": f"made{next(NUMBERS)}", "role": Role.AUDITOR.value},
+    ),
+    ("admin.deactivate", "POST"): Route("/admin/accounts/{spare}/deactivate", ADMINISTRATION),
+    ("admin.reactivate", "POST"): Route("/admin/accounts/{spare}/reactivate", ADMINISTRATION),
+    ("templates.index", "GET"): Route("/admin/templates", ADMINISTRATION),
+    ("templates.create", "POST"): Route(
+        "/admin/templates",
+        ADMINISTRATION,
+        lambda _s: {"name": f"Template {next(NUMBERS)}", "body": "Thank you for {reference}."},
+    ),
+    ("templates.edit", "GET"): Route("/admin/templates/{template}", ADMINISTRATION),
+    ("templates.update", "POST"): Route(
+        "/admin/templates/{template}",
+        ADMINISTRATION,
+        lambda _s: {"name": "Acknowledgement", "body": "We received {reference}."},
+    ),
+    ("templates.delete", "POST"): Route("/admin/templates/{doomed}/delete", ADMINISTRATION),
+    ("audit.log", "GET"): Route("/audit", AUDIT_LOG),
+    ("account.two_factor", "GET"): Route("/account/two-factor", SIGNED_IN),
+    ("account.reveal", "POST"): Route(
+        "/account/two-factor/secret", SIGNED_IN, lambda _s: {"reveal-passphrase": NEW}
+    ),
+    ("account.generate_codes", "POST"): Route(
+        "/account/two-factor/recovery-codes", SIGNED_IN, lambda _s: {"codes-passphrase": NEW}
+    ),
+    ("auth.logout", "POST"): Route("/logout", SIGN_OUT),
+}
+
+
+def console_routes(app: Flask) -> set[tuple[str, str]]:
+    """(endpoint, method) of every route but static files, HEAD and OPTIONS."""
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+
+
+def outcome(response: TestResponse) -> Outcome | str:
+    status = response.status_code
+    if status in (301, 302, 303) and urlsplit(response.location).path == "/login":
+        return Outcome.SIGN_IN
+    if status == 401 and 'name="username"' in response.get_data(as_text=True):
+        return Outcome.SIGN_IN
+    if status == 403:
+        return Outcome.FORBIDDEN
+    if status == 404:
+        return Outcome.NOT_FOUND
+    if status < 400 or status in (400, 409):
+        return Outcome.ALLOWED
+    return str(status)
+
+
+# Building the scene.
+
+
+def submit_case(intake: FlaskClient, db: Session) -> str:
+    """A report with a file and a confidential identity, through the intake form."""
+    before = set(db.scalars(select(Case.id)))
+    response = intake.post(
+        "/report",
+        data={
+            **report_form(intake),
+            "what_happened": REPORT,
+            "identity_name": IDENTITY_NAME,
+            "attachments": [(io.BytesIO(REPORT_FILE), "report.txt")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201
+    db.expire_all()
+    [case_id] = set(db.scalars(select(Case.id))) - before
+    return case_id
+
+
+def send(client: FlaskClient, path: str, data: Mapping[str, object], token_page: str) -> int:
+    """POST `data` with a CSRF token from `token_page`; the status."""
+    form = {"csrf_token": csrf_token(client, token_page), **data}
+    return client.post(path, data=form, content_type="multipart/form-data").status_code
+
+
+def one(db: Session, query: Select[str]) -> str:
+    db.expire_all()
+    found = db.scalar(query)
+    assert isinstance(found, str), f"nothing found for {query}"
+    return found
+
+
+def build_scene(
+    console_app: Flask, intake: FlaskClient, db: Session, make_caseworker: Callable[..., Staff]
+) -> Scene:
+    """The case and everything around it, created through intake and the console."""
+    accounts = {
+        Actor.HOLDER: make_caseworker("holder"),
+        # An approver present at submission holds the identity key; the holder grants the rest.
+        Actor.APPROVER: make_caseworker("approver", Role.APPROVER),
+        Actor.ADMINISTRATOR: make_caseworker("admin", Role.ADMINISTRATOR),
+        Actor.AUDITOR: make_caseworker("auditor", Role.AUDITOR),
+    }
+    case_id = submit_case(intake, db)
+    # Joined after the case arrived: they hold no copy of any of its keys.
+    accounts[Actor.OUTSIDER] = make_caseworker("outsider")
+    accounts[Actor.OTHER_APPROVER] = make_caseworker("other-approver", Role.APPROVER)
+    spare = make_caseworker("spare")
+    scene = Scene(
+        ids={
+            "case": case_id,
+            "spare": spare.account.caseworker_id,
+            "holder": accounts[Actor.HOLDER].account.caseworker_id,
+            "approver": accounts[Actor.APPROVER].account.caseworker_id,
+        },
+        staff=accounts,
+        clients={actor: sign_in(console_app, staff) for actor, staff in accounts.items()},
+    )
+    scene.clients[Actor.ANONYMOUS] = console_app.test_client()
+    holder, admin = scene.clients[Actor.HOLDER], scene.clients[Actor.ADMINISTRATOR]
+    case_page = CASE.format(case=case_id)
+    for path, data in (
+        ("/reply", reply_form(scene)),
+        ("/notes", {"note": NOTE}),
+        ("/tasks", {"task_title": TASK, "task_owner": scene.ids["holder"]}),
+        ("/evidence", evidence_form(scene)),
+        ("/triage", {"credibility": "credible", "credibility_rationale": "Consistent dates."}),
+        ("/access/grant", {"grantee": scene.ids["approver"]}),
+        ("/access/disclosure", {"disclosure_reason": REASON}),
+    ):
+        assert send(holder, case_page + path, data, "/account/two-factor") == 302, path
+    for name in ("Acknowledgement", "To be deleted"):
+        form = {"name": name, "body": "We received {reference}."}
+        assert send(admin, "/admin/templates", form, "/admin/templates") == 302
+    thread_file = select(Attachment.id).where(
+        Attachment.case_id == case_id, Attachment.key_kind == KeyKind.THREAD
+    )
+    scene.ids.update(
+        attachment=one(db, thread_file.where(Attachment.message_id.is_(None))),
+        reply_attachment=one(db, thread_file.where(Attachment.message_id.is_not(None))),
+        evidence=one(
+            db,
+            select(Attachment.id).where(
+                Attachment.case_id == case_id, Attachment.key_kind == KeyKind.INTERNAL
+            ),
+        ),
+        message=one(db, select(Message.id).where(Message.caseworker_id.is_not(None))),
+        note=one(db, select(Note.id)),
+        task=one(db, select(Task.id)),
+        request=one(db, select(DisclosureRequest.id)),
+        template=one(db, select(ReplyTemplate.id).where(ReplyTemplate.name == "Acknowledgement")),
+        doomed=one(db, select(ReplyTemplate.id).where(ReplyTemplate.name == "To be deleted")),
+    )
+    return scene
+
+
+# Running the matrix.
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    endpoint: str
+    method: str
+    actor: Actor
+    form: str
+    expected: Outcome
+    got: str
+
+    def row(self) -> str:
+        return table_row(self.endpoint, self.method, self.actor, self.form, self.expected, self.got)
+
+
+def table_row(*cells: str) -> str:
+    widths = (28, 5, 32, 7, 8, 0)
+    return " ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
+
+def token_page(actor: Actor) -> str:
+    """A page every actor may open, to take a CSRF token from (valid for any form)."""
+    return "/login" if actor is Actor.ANONYMOUS else "/account/two-factor"
+
+
+def ask(client: FlaskClient, method: str, path: str, data: Mapping[str, object]) -> TestResponse:
+    if method == "GET":
+        response = client.get(path)
+    else:
+        response = client.post(path, data=dict(data), content_type="multipart/form-data")
+    response.get_data()  # consume a streamed download
+    response.close()
+    return response
+
+
+def check(scene: Scene, actor: Actor, endpoint: str, method: str, route: Route) -> list[Mismatch]:
+    """The route asked by one actor: with the minimal form, and for an actor who must be
+    refused, once more with an empty form (a refusal must come before validation). Signing out
+    is asked once: it clears the session, and with it the CSRF secret."""
+    client, expected = scene.clients[actor], route.expected[actor]
+    token = csrf_token(client, token_page(actor)) if method == "POST" else ""
+    forms = {"minimal": {"csrf_token": token, **route.form(scene)}}
+    if method == "POST" and expected is not Outcome.ALLOWED and route.expected is not SIGN_OUT:
+        forms["empty"] = {"csrf_token": token}
+    found = []
+    for name, data in forms.items():
+        response = ask(client, method, scene.path(route), data)
+        got = outcome(response)
+        text = response.get_data(as_text=True)
+        if got != expected or "Traceback" in text:
+            where = f" -> {response.location}" if response.location else ""
+            found.append(
+                Mismatch(endpoint, method, actor, name, expected, f"{response.status_code}{where}")
+            )
+    return found
+
+
+def run_matrix(scene: Scene) -> list[Mismatch]:
+    order = sorted(ROUTES, key=lambda key: ROUTES[key].expected is SIGN_OUT)
+    mismatches = []
+    for actor in Actor:
+        for endpoint, method in order:
+            mismatches += check(scene, actor, endpoint, method, ROUTES[endpoint, method])
+    return mismatches
+
+
+def test_the_table_names_every_console_route(console_app: Flask) -> None:
+    routes = console_routes(console_app)
+    assert routes - ROUTES.keys() == set(), "routes without an expectation: add them to ROUTES"
+    assert ROUTES.keys() - routes == set(), "expectations for routes that no longer exist"
+    adapter = console_app.url_map.bind("console.test")
+    ids = dict.fromkeys(("case", "attachment", "task", "request", "template", "doomed"), "0" * 32)
+    for (endpoint, method), route in ROUTES.items():
+        assert set(route.expected) == set(Actor), endpoint
+        matched, _args = adapter.match(route.path.format(spare="1" * 32, **ids), method)
+        assert matched == endpoint, f"{route.path} reaches {matched}, not {endpoint}"
+
+
+def test_every_route_allows_or_refuses_every_actor(
+    console_app: Flask, intake: FlaskClient, db: Session, make_caseworker: Callable[..., Staff]
+) -> None:
+    scene = build_scene(console_app, intake, db, make_caseworker)
+    mismatches = run_matrix(scene)
+    header = table_row("endpoint", "verb", "actor", "form", "expected", "got")
+    table = "\n".join([header, *map(Mismatch.row, mismatches)])
+    assert not mismatches, f"{len(mismatches)} mismatches:\n{table}"
+    # Signing out ended each session: nothing but the sign-in page is left.
+    for actor, client in scene.clients.items():
+        assert outcome(client.get("/account/two-factor")) is Outcome.SIGN_IN, actor
