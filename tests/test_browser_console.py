@@ -1,0 +1,284 @@
+"""The caseworker console's day with one case, in a real browser with JavaScript off (issue 4).
+
+`redress init`, `redress caseworker add` and `redress serve` run as subprocesses on free loopback
+ports; headless Chromium (Debian's, via tests/support/browser.py) drives every visitor with
+JavaScript disabled. A reporter sends a report. Alice signs in with her one-time password and a
+TOTP code, changes her passphrase, finds the case flagged for acknowledgement, acknowledges it
+(telling the reporter), triages it, adds an internal note, grants it to Bob and replies with a
+file. Bob, added after the report arrived and so holding nothing until the grant, then reads the
+report and the note. The reporter logs back in with the receipt, reads the status update and the
+reply, downloads the file, and sees nothing of the internal note or the triage. No page answers
+with a server error and the server prints no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, FilePayload, Page, Response, expect
+
+from tests.helpers import Authenticator
+from tests.support.availability import unavailable
+from tests.support.browser import BrowserUnavailable, chromium_page
+from tests.support.servers import RunningCommand, clean_environment, free_port, run_redress
+from tests.test_browser import (
+    NEW_PASSPHRASE,
+    SLOW_MS,
+    create_instance,
+    follow_up,
+    js_off_page,
+    printed_value,
+    send_report,
+)
+
+pytestmark = pytest.mark.browser
+
+CASE_URL = re.compile(r"/cases/[0-9a-f]{32}")
+ACKNOWLEDGED_UPDATE = "Your report has been acknowledged."
+
+
+@dataclass(frozen=True)
+class Account:
+    """A caseworker created with `redress caseworker add`, as its printed credentials."""
+
+    username: str
+    password: str
+    authenticator: Authenticator
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A running `redress serve`: its base URLs and a way to add caseworkers while it runs."""
+
+    command: RunningCommand
+    intake: str
+    console: str
+    add_caseworker: Callable[[str], Account]
+
+
+@pytest.fixture
+def redress(tmp_path: Path) -> Iterator[Instance]:
+    """A fresh instance served on free loopback ports; stopped cleanly, without a traceback."""
+    home = tmp_path / "home"
+    home.mkdir()
+    environ = clean_environment(home)
+    instance = tmp_path / "instance"
+    create_instance(instance, environ)
+
+    def add_caseworker(username: str) -> Account:
+        added = run_redress(["--instance", str(instance), "caseworker", "add", username], environ)
+        return Account(
+            username,
+            printed_value(added.stdout, "password"),
+            Authenticator(printed_value(added.stdout, "TOTP secret")),
+        )
+
+    intake_port = free_port()
+    console_port = free_port()
+    while console_port == intake_port:
+        console_port = free_port()
+    command = RunningCommand(
+        ["--instance", str(instance), "serve"],
+        dict(environ, REDRESS_INTAKE_PORT=str(intake_port), REDRESS_CONSOLE_PORT=str(console_port)),
+    )
+    try:
+        intake = command.wait_for_output(r"^intake +(\S+)$")[1]
+        console = command.wait_for_output(r"^console +(\S+)$")[1]
+        command.wait_until_serving([intake, f"{console}login"])
+        yield Instance(command, intake, console, add_caseworker)
+    finally:
+        survivors = command.stop()
+    assert survivors == [], "redress serve left processes running"
+    assert command.process.returncode == 0
+    assert "Traceback" not in command.output, command.output
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Headless system Chromium; each visitor gets a JavaScript-off context of its own."""
+    with ExitStack() as stack:
+        try:
+            page = stack.enter_context(chromium_page(javascript=False))
+        except BrowserUnavailable as error:
+            unavailable(str(error))
+        assert page.context.browser is not None
+        yield page.context.browser
+
+
+Visit = Callable[[str], AbstractContextManager[Page]]
+
+
+@pytest.fixture
+def visit(browser: Browser) -> Iterator[Visit]:
+    """Open a JavaScript-off page limited to one origin; fail the test on any 5xx answer."""
+    server_errors: list[str] = []
+
+    def record(response: Response) -> None:
+        if response.status >= 500:
+            server_errors.append(f"{response.status} {response.request.method} {response.url}")
+
+    @contextmanager
+    def open_page(origin: str) -> Iterator[Page]:
+        with js_off_page(browser, origin) as page:
+            page.context.on("response", record)
+            yield page
+
+    yield open_page
+    assert server_errors == []
+
+
+def first_sign_in(page: Page, console: str, account: Account) -> None:
+    """Sign in with the one-time password and a fresh TOTP code; change the passphrase."""
+    page.goto(f"{console}login")
+    page.get_by_label("Username", exact=True).fill(account.username)
+    page.get_by_label("Passphrase", exact=True).fill(account.password)
+    page.get_by_label("Authentication code", exact=True).fill(account.authenticator.next_code())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{console}passphrase", timeout=SLOW_MS)
+    page.get_by_label("Current passphrase", exact=True).fill(account.password)
+    page.get_by_label("New passphrase", exact=True).fill(NEW_PASSPHRASE)
+    page.get_by_label("New passphrase again", exact=True).fill(NEW_PASSPHRASE)
+    page.get_by_role("button", name="Change passphrase").click()
+    page.wait_for_url(console, timeout=SLOW_MS)
+    expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+
+
+def open_only_case(page: Page) -> str:
+    """Open the one case of the case list; returns its URL."""
+    row = page.locator("table.cases tbody tr")
+    expect(row).to_have_count(1)
+    row.get_by_role("link").click()
+    page.wait_for_url(CASE_URL)
+    return page.url
+
+
+def notice(page: Page, text: str) -> None:
+    expect(page.get_by_role("status").filter(has_text=text)).to_have_text(text)
+
+
+def acknowledge(page: Page) -> None:
+    """The "Status and triage" section: Acknowledge, with "Tell the reporter" ticked by default."""
+    section = page.locator("section#triage")
+    expect(section.get_by_role("heading", name="Status and triage")).to_be_visible()
+    tell = section.get_by_label("Tell the reporter", exact=True)
+    expect(tell).to_be_checked()
+    section.get_by_role("button", name="Acknowledge", exact=True).click()
+    page.wait_for_url(re.compile(r"status=changed"))
+    notice(page, "The status was changed.")
+    expect(page.locator("section#triage")).to_contain_text("Current status: acknowledged")
+    expect(page.locator(".thread")).to_contain_text(ACKNOWLEDGED_UPDATE)
+
+
+def triage(page: Page, country: str) -> None:
+    section = page.locator("section#triage")
+    section.get_by_label("Credibility", exact=True).select_option(label="Credible")
+    section.get_by_label("Category of misuse", exact=True).select_option(label="Mass surveillance")
+    section.get_by_label("Country", exact=True).fill(country)
+    section.get_by_role("button", name="Save triage").click()
+    page.wait_for_url(re.compile(r"triage=saved"))
+    notice(page, "The triage was saved.")
+    assessment = page.locator("section#triage dl")
+    for shown in ("Credible", "Mass surveillance", country):
+        expect(assessment).to_contain_text(shown)
+
+
+def add_note(page: Page, note: str) -> None:
+    section = page.locator("section#investigation")
+    section.get_by_label("New note", exact=True).fill(note)
+    section.get_by_role("button", name="Add note").click()
+    page.wait_for_url(re.compile(r"investigation=note"))
+    notice(page, "The note was added.")
+    expect(page.locator("section#investigation .notes")).to_contain_text(note)
+
+
+def grant(page: Page, username: str) -> None:
+    section = page.locator("section#access")
+    section.get_by_label("Grant this case to", exact=True).select_option(
+        label=f"{username} (caseworker)"
+    )
+    section.get_by_role("button", name="Grant access").click()
+    page.wait_for_url(re.compile(r"access=granted"))
+    notice(page, "Access granted.")
+    expect(page.locator("section#access .holders")).to_contain_text(username)
+
+
+def reply_with_file(page: Page, text: str, filename: str, content: bytes) -> None:
+    page.get_by_label("Reply to the reporter", exact=True).fill(text)
+    page.get_by_label("Files (optional)", exact=True).set_input_files(
+        files=[FilePayload(name=filename, mimeType="application/octet-stream", buffer=content)]
+    )
+    page.get_by_role("button", name="Send reply").click()
+    notice(page, "Your reply was sent.")
+    thread = page.locator(".thread")
+    expect(thread).to_contain_text(text)
+    expect(thread.get_by_role("link", name=filename)).to_be_visible()
+
+
+def download(page: Page, filename: str) -> bytes:
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name=filename, exact=True).click()
+    assert downloading.value.suggested_filename == filename
+    return Path(downloading.value.path()).read_bytes()
+
+
+def test_console_walk_in_browser(redress: Instance, visit: Visit) -> None:
+    token = secrets.token_hex(8)
+    report_text = f"The interception kit {token} was installed at a newsroom."
+    report_file = (f"report-{token}.bin", f"report {token}\n".encode() + os.urandom(512))
+    note = f"Internal only: cross-check {token} with the export licences."
+    country = f"Freedonia-{token}"
+    reply = f"Thank you. Could you tell us more about {token}?"
+    reply_file = (f"questions-{token}.bin", f"reply {token}\n".encode() + os.urandom(2048))
+
+    alice = redress.add_caseworker("alice")
+    with visit(redress.intake) as reporter:
+        receipt = send_report(reporter, redress.intake, report_text, *report_file)
+    # Added after the report arrived, Bob holds no key to it until Alice grants it.
+    bob = redress.add_caseworker("bob")
+
+    with visit(redress.console) as bob_page:
+        first_sign_in(bob_page, redress.console, bob)
+        expect(bob_page.get_by_role("main")).to_contain_text("No cases are granted to you yet.")
+
+        with visit(redress.console) as page:
+            first_sign_in(page, redress.console, alice)
+            expect(page.locator("table.cases tbody tr")).to_contain_text("needs acknowledgement")
+            case_url = open_only_case(page)
+            expect(page.locator("dl.report")).to_contain_text(report_text)
+
+            response = bob_page.goto(case_url)
+            assert response is not None
+            assert response.status == 404, "a case not granted to Bob must not exist for him"
+
+            acknowledge(page)
+            triage(page, country)
+            add_note(page, note)
+            grant(page, bob.username)
+            reply_with_file(page, reply, *reply_file)
+
+        bob_page.goto(redress.console)
+        row = bob_page.locator("table.cases tbody tr")
+        expect(row).to_have_count(1)
+        expect(row).not_to_contain_text("needs acknowledgement")
+        assert open_only_case(bob_page) == case_url
+        expect(bob_page.locator("dl.report")).to_contain_text(report_text)
+        expect(bob_page.locator("section#investigation .notes")).to_contain_text(note)
+        expect(bob_page.locator(".thread")).to_contain_text(reply)
+
+    with visit(redress.intake) as reporter:
+        follow_up(reporter, redress.intake, receipt, reply)
+        expect(reporter.locator(".status")).to_have_text("Received and acknowledged")
+        expect(reporter.locator(".thread")).to_contain_text(ACKNOWLEDGED_UPDATE)
+        assert download(reporter, reply_file[0]) == reply_file[1]
+        shown = reporter.content()
+        assert note not in shown
+        assert country not in shown
+
+    assert token not in redress.command.output
