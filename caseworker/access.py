@@ -17,12 +17,12 @@ from wtforms.fields.choices import SelectChoice
 
 from caseworker import cases
 from caseworker.auth import login_required, permission_required
-from caseworker.forms import DisclosureRequestForm, ExcludeForm, GrantForm
+from caseworker.forms import AssignForm, DisclosureRequestForm, ExcludeForm, GrantForm
 from caseworker.sections import Section, register
 from redress import access, disclosure
 from redress.accounts import StaffIdentity
 from redress.casekeys import NoKeyError
-from redress.models import KeyKind
+from redress.models import Case, KeyKind
 from redress.permissions import Permission, allows
 from redress.web import db, render_error
 
@@ -30,6 +30,7 @@ blueprint = Blueprint("access", __name__)
 
 NOTICES = {
     "granted": "Access granted.",
+    "assigned": "Responsibility changed.",
     "revoked": "Access revoked.",
     "excluded": "Colleague excluded from this case.",
     "lifted": "Exclusion lifted. The colleague holds nothing until granted the case again.",
@@ -46,6 +47,12 @@ def _load(db_: Session, case_id: str, identity: StaffIdentity) -> dict[str, Any]
     holding = {h.colleague.id for h in holders if KeyKind.THREAD in h.kinds}
     available = access.colleagues(db_, case_id)
     state: dict[str, Any] = g.get("access_state", {})
+    assign_form = AssignForm(formdata=None)
+    assign_form.assignee.choices = [
+        SelectChoice("", "Nobody"),
+        *_choices(h.colleague for h in holders if h.colleague.id in holding),
+    ]
+    assign_form.assignee.data = db_.get_one(Case, case_id).assignee_id or ""
     grant_form = state.get("grant_form") or GrantForm(formdata=None)
     grant_form.grantee.choices = _choices(c for c in available if c.id not in holding)
     exclude_form = state.get("exclude_form") or ExcludeForm(formdata=None)
@@ -59,6 +66,7 @@ def _load(db_: Session, case_id: str, identity: StaffIdentity) -> dict[str, Any]
         "identity_holders": [h.colleague for h in holders if h.colleague.id not in holding],
         "last_holder": len(holding) <= 1,
         "exclusions": access.exclusions(db_, case_id),
+        "assign_form": assign_form,
         "grant_form": grant_form,
         "exclude_form": exclude_form,
         "disclosure_form": state.get("disclosure_form") or DisclosureRequestForm(formdata=None),
@@ -111,6 +119,22 @@ def grant(case_id: str) -> ResponseReturnValue:
     except access.AccessError as error:
         return _refused(case_id, 409, error=str(error), grant_form=form)
     return _done(case_id, form.grantee.data, "granted")
+
+
+@blueprint.post("/cases/<case_id>/access/assign")
+@login_required
+@permission_required(Permission.WORK_ON_CASES)
+def assign(case_id: str) -> ResponseReturnValue:
+    form = AssignForm()
+    if not form.validate_on_submit():
+        return render_error(400)
+    try:
+        access.assign(db(), case_id, g.identity, form.assignee.data or None)
+    except NoKeyError:
+        return render_error(404)
+    except access.AccessError as error:
+        return _refused(case_id, 409, error=str(error))
+    return redirect(url_for("cases.show", case_id=case_id, access="assigned", _anchor="access"))
 
 
 @blueprint.post("/cases/<case_id>/access/revoke/<colleague_id>")

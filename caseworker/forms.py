@@ -114,6 +114,17 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField("Filter")
 
 
+class AssignForm(FlaskForm):  # type: ignore[misc]
+    """Choices are the colleagues holding the case, plus nobody; set by the view."""
+
+    assignee = SelectField(
+        "Responsible caseworker",
+        choices=[],
+        validate_choice=False,  # redress.access checks the colleague, whatever was sent
+    )
+    submit = SubmitField("Assign")
+
+
 class GrantForm(FlaskForm):  # type: ignore[misc]
     """Choices are the colleagues the case can be granted to, set by the view."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from redress import audit, casekeys, clock
 from redress.accounts import StaffIdentity
-from redress.models import CaseExclusion, CaseKey, Caseworker, KeyKind, Recipient, Role
+from redress.models import Case, CaseExclusion, CaseKey, Caseworker, KeyKind, Recipient, Role
 from redress.permissions import CASE_HOLDING_ROLES
 
 # The keys a grant hands on; the identity key goes only through an approved disclosure.
@@ -164,6 +164,17 @@ def grant(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str)
         raise AlreadyGrantedError(f"{worker.username} already holds this case.")
     db.add_all(casekeys.seal_to_caseworker(case_id, kind, keys[kind], worker) for kind in missing)
     record_case_action(db, "case.granted", case_id, identity, colleague=worker.id)
+    db.commit()
+
+
+def assign(db: Session, case_id: str, identity: StaffIdentity, assignee_id: str | None) -> None:
+    """Make a colleague who holds the case responsible for it (None: nobody)."""
+    _open_own(db, case_id, identity, KeyKind.THREAD)
+    if assignee_id is not None and KeyKind.THREAD not in _held_kinds(db, case_id, assignee_id):
+        raise NotAHolderError("A case can be assigned only to a colleague who holds it.")
+    case = db.get_one(Case, case_id)
+    case.assignee_id = assignee_id
+    record_case_action(db, "case.assigned", case_id, identity, assignee=assignee_id or "")
     db.commit()
 
 

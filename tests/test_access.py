@@ -340,3 +340,28 @@ def test_self_approval_rejection_and_a_tampered_reason(
     assert "Your last disclosure request was rejected." in page
     assert "Jane Roe" not in page
     assert audited(db, "identity.viewed") == []
+
+
+def test_a_case_is_assigned_only_to_a_holder_and_the_list_filters_by_it(
+    intake: FlaskClient, console_app: Flask, make_caseworker: Callable[..., Staff], db: Session
+) -> None:
+    alice = make_caseworker("alice")
+    case_id = new_case(db, intake)
+    outsider = make_caseworker("olga")
+    console = sign_in(console_app, alice)
+
+    def assign(assignee: str) -> int:
+        form = {"csrf_token": csrf_token(console, f"/cases/{case_id}"), "assignee": assignee}
+        return console.post(f"/cases/{case_id}/access/assign", data=form).status_code
+
+    assert assign(outsider.account.caseworker_id) == 409
+    assert assign(alice.account.caseworker_id) == 302
+    db.expire_all()
+    assert db.get_one(Case, case_id).assignee_id == alice.account.caseworker_id
+    assert case_id in console.get("/?assignee=me").get_data(as_text=True)
+    assert case_id not in console.get("/?assignee=none").get_data(as_text=True)
+    assert assign("") == 302
+    db.expire_all()
+    assert db.get_one(Case, case_id).assignee_id is None
+    actions = list(db.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case_id)))
+    assert actions.count("case.assigned") == 2

@@ -185,6 +185,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         CASE + "/access/grant", CASE_CONTENT, lambda s: {"grantee": s.ids["spare"]}
     ),
     ("access.revoke", "POST"): Route(CASE + "/access/revoke/{spare}", CASE_CONTENT),
+    ("access.assign", "POST"): Route(
+        CASE + "/access/assign", CASE_CONTENT, lambda s: {"assignee": s.ids["holder"]}
+    ),
     ("access.exclude", "POST"): Route(
         CASE + "/access/exclude", CASE_CONTENT, lambda s: {"excluded": s.ids["spare"]}
     ),
