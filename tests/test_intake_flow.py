@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
+import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto.fields import decrypt_field
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed
-from redress import contexts
+from redress import clock, contexts, sessions
 from redress.models import (
     CaseField,
     CaseKey,
@@ -21,6 +23,7 @@ from redress.models import (
     Message,
     Recipient,
     Role,
+    SessionRecord,
     SubmissionToken,
 )
 from tests.helpers import (
@@ -289,3 +292,26 @@ def test_a_double_click_with_the_old_cookie_gets_the_same_receipt(
     assert receipt_from(second) == receipt_from(first)
     db.expire_all()
     assert len(db.scalars(select(CaseField.case_id)).all()) == 1
+
+
+def test_an_idle_reporter_session_ends_and_its_record_is_wiped(
+    intake: FlaskClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipt = send_full_report(intake)
+    confirm_receipt(intake, receipt)
+    assert intake.get("/inbox").status_code == 200
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(SessionRecord)) == 1
+    later = clock.utcnow() + timedelta(minutes=40)
+    monkeypatch.setattr(sessions.clock, "utcnow", lambda: later)
+    assert intake.get("/inbox").headers["Location"] == "/login"
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(SessionRecord)) == 0
+
+
+def test_logout_wipes_the_reporter_session_record(intake: FlaskClient, db: Session) -> None:
+    confirm_receipt(intake, send_full_report(intake))
+    intake.post("/logout", data={"csrf_token": csrf_token(intake, "/inbox")})
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(SessionRecord)) == 0
+    assert intake.get("/inbox").headers["Location"] == "/login"
