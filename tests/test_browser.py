@@ -15,7 +15,7 @@ import signal
 import stat
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,15 +24,14 @@ from playwright.sync_api import Browser, Page, expect
 
 from redress import totp
 from redress.web import SECURITY_HEADERS
-from tests.support.availability import unavailable
-from tests.support.browser import BrowserUnavailable, chromium_page
+from tests.support.browser import launched_browser
 from tests.support.servers import (
     RunningCommand,
     clean_environment,
-    free_port,
     http_status,
     listening_addresses,
     run_redress,
+    start_serving,
 )
 
 NEW_PASSPHRASE = "correct horse battery staple"
@@ -67,25 +66,10 @@ def launch(environ: dict[str, str]) -> Iterator[Launch]:
     started: list[RunningCommand] = []
 
     def start(args: Sequence[str]) -> Servers:
-        intake_port = free_port()
-        console_port = free_port()
-        while console_port == intake_port:
-            console_port = free_port()
-        command = RunningCommand(
-            args,
-            dict(
-                environ,
-                REDRESS_INTAKE_PORT=str(intake_port),
-                REDRESS_CONSOLE_PORT=str(console_port),
-            ),
-        )
+        command, intake, console = start_serving(args, environ)
         started.append(command)
-        intake = command.wait_for_output(r"^intake +(\S+)$")[1]
-        console = command.wait_for_output(r"^console +(\S+)$")[1]
-        assert intake == f"http://127.0.0.1:{intake_port}/"
-        assert console == f"http://127.0.0.1:{console_port}/"
-        command.wait_until_serving([intake, f"{console}login"])
-        for port in (intake_port, console_port):
+        for url in (intake, console):
+            port = int(url.rsplit(":", 1)[1].strip("/"))
             addresses = listening_addresses(port)
             assert addresses in ({"127.0.0.1"}, None), f"port {port} is bound on {addresses}"
         return Servers(command, intake, console)
@@ -97,14 +81,7 @@ def launch(environ: dict[str, str]) -> Iterator[Launch]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    """Headless Chromium; each actor gets its own JavaScript-off context from js_off_page."""
-    with ExitStack() as stack:
-        try:
-            page = stack.enter_context(chromium_page(javascript=False))
-        except BrowserUnavailable as error:
-            unavailable(str(error))
-        assert page.context.browser is not None
-        yield page.context.browser
+    yield from launched_browser()
 
 
 @contextmanager

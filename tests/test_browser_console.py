@@ -17,7 +17,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +25,8 @@ import pytest
 from playwright.sync_api import Browser, FilePayload, Page, Response, expect
 
 from tests.helpers import Authenticator
-from tests.support.availability import unavailable
-from tests.support.browser import BrowserUnavailable, chromium_page
-from tests.support.servers import RunningCommand, clean_environment, free_port, run_redress
+from tests.support.browser import launched_browser
+from tests.support.servers import RunningCommand, clean_environment, run_redress, start_serving
 from tests.test_browser import (
     NEW_PASSPHRASE,
     SLOW_MS,
@@ -80,18 +79,8 @@ def redress(tmp_path: Path) -> Iterator[Instance]:
             Authenticator(printed_value(added.stdout, "TOTP secret")),
         )
 
-    intake_port = free_port()
-    console_port = free_port()
-    while console_port == intake_port:
-        console_port = free_port()
-    command = RunningCommand(
-        ["--instance", str(instance), "serve"],
-        dict(environ, REDRESS_INTAKE_PORT=str(intake_port), REDRESS_CONSOLE_PORT=str(console_port)),
-    )
+    command, intake, console = start_serving(["--instance", str(instance), "serve"], environ)
     try:
-        intake = command.wait_for_output(r"^intake +(\S+)$")[1]
-        console = command.wait_for_output(r"^console +(\S+)$")[1]
-        command.wait_until_serving([intake, f"{console}login"])
         yield Instance(command, intake, console, add_caseworker)
     finally:
         survivors = command.stop()
@@ -102,14 +91,7 @@ def redress(tmp_path: Path) -> Iterator[Instance]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    """Headless system Chromium; each visitor gets a JavaScript-off context of its own."""
-    with ExitStack() as stack:
-        try:
-            page = stack.enter_context(chromium_page(javascript=False))
-        except BrowserUnavailable as error:
-            unavailable(str(error))
-        assert page.context.browser is not None
-        yield page.context.browser
+    yield from launched_browser()
 
 
 Visit = Callable[[str], AbstractContextManager[Page]]

@@ -27,7 +27,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -51,13 +51,13 @@ from tests.support.axe import (
     describe_audit,
     replay,
 )
-from tests.support.browser import BrowserUnavailable, chromium_page
+from tests.support.browser import launched_browser
 from tests.support.servers import (
     REPO_ROOT,
     RunningCommand,
     clean_environment,
-    free_port,
     run_redress,
+    start_serving,
 )
 
 pytestmark = pytest.mark.browser
@@ -127,19 +127,8 @@ def redress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     instance = root / "instance"
     run_redress(["--instance", str(instance), "init", "--threshold", "2", "--shares", "3"], environ)
     added = run_redress(["--instance", str(instance), "caseworker", "add", "alice"], environ)
-    intake_port = free_port()
-    console_port = free_port()
-    while console_port == intake_port:
-        console_port = free_port()
-    command = RunningCommand(
-        ["--instance", str(instance), "serve"],
-        dict(environ, REDRESS_INTAKE_PORT=str(intake_port), REDRESS_CONSOLE_PORT=str(console_port)),
-    )
+    command, intake, console = start_serving(["--instance", str(instance), "serve"], environ)
     try:
-        intake = command.wait_for_output(r"^intake +(\S+)$")[1]
-        console = command.wait_for_output(r"^console +(\S+)$")[1]
-        assert intake == f"http://127.0.0.1:{intake_port}/"
-        command.wait_until_serving([intake, f"{console}login"])
         yield Instance(
             command,
             intake,
@@ -155,14 +144,7 @@ def redress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless system Chromium for the module; each visitor gets a context of its own."""
-    with ExitStack() as stack:
-        try:
-            page = stack.enter_context(chromium_page(javascript=False))
-        except BrowserUnavailable as error:
-            unavailable(str(error))
-        assert page.context.browser is not None
-        yield page.context.browser
+    yield from launched_browser()
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.support.availability import unavailable
 
 CHROMIUM_ENV = "REDRESS_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -62,3 +64,15 @@ def chromium_page(*, javascript: bool = False) -> Iterator[Page]:
                 context.close()
         finally:
             browser.close()
+
+
+def launched_browser() -> Iterator[Browser]:
+    """For fixtures (``yield from``): headless Chromium whose contexts the test makes itself;
+    without Chromium the test is reported unavailable (skipped locally, failed in CI)."""
+    with ExitStack() as stack:
+        try:
+            page = stack.enter_context(chromium_page(javascript=False))
+        except BrowserUnavailable as error:
+            unavailable(str(error))
+        assert page.context.browser is not None
+        yield page.context.browser

@@ -195,6 +195,32 @@ class RunningCommand:
         return survivors
 
 
+def start_serving(
+    args: Sequence[str], environ: Mapping[str, str]
+) -> tuple[RunningCommand, str, str]:
+    """Start a serving `redress` command (serve, demo) on two free loopback ports.
+
+    Returns the command with the intake and console URLs it printed, once both answer; the
+    caller stops the command.
+    """
+    intake_port = free_port()
+    console_port = free_port()
+    while console_port == intake_port:
+        console_port = free_port()
+    ports = {"REDRESS_INTAKE_PORT": str(intake_port), "REDRESS_CONSOLE_PORT": str(console_port)}
+    command = RunningCommand(args, {**environ, **ports})
+    try:
+        intake = command.wait_for_output(r"^intake +(\S+)$")[1]
+        console = command.wait_for_output(r"^console +(\S+)$")[1]
+        assert intake == f"http://127.0.0.1:{intake_port}/", intake
+        assert console == f"http://127.0.0.1:{console_port}/", console
+        command.wait_until_serving([intake, f"{console}login"])
+    except BaseException:
+        command.stop()
+        raise
+    return command, intake, console
+
+
 def http_status(url: str, timeout: float = 2) -> int | None:
     """The status of a GET to an http://host:port/path URL, or None if nothing answers."""
     match = re.fullmatch(r"http://([^:/]+):(\d+)(/.*)", url)
