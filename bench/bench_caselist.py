@@ -32,11 +32,9 @@ from sqlalchemy.orm import Session
 from bench.harness import Result
 from caseworker import create_app
 from crypto.keys import generate_keypair, keypair_from_private, unwrap_private_key
-from crypto.params import KdfParams
 from redress import clock, totp
 from redress.accounts import NewAccount, add_caseworker
 from redress.blind_index import index_digest, open_index_key
-from redress.config import Config, Secrets
 from redress.migrations import upgrade
 from redress.models import (
     Author,
@@ -53,13 +51,13 @@ from redress.models import (
     Role,
     new_id,
 )
+from tests.support.instance import CHEAP_KDF, throwaway_config
 
 CASES = 100_000
 RUNS = 50
 TARGET_MS = 150
 BATCH = 10_000
 SEED_CACHE_KIB = 256 * 1024
-CHEAP_KDF = KdfParams(opslimit=1, memlimit=8192)
 COUNTRIES = ("Freedonia", "Sylvania", "Ruritania", "Latveria", "Genovia", "Elbonia", "Zubrowka")
 CATEGORIES = ("targeted_surveillance", "mass_surveillance", "unlawful_interception", "other")
 # Each variant: (name, query string).
@@ -219,24 +217,6 @@ def seed_cases(
     db.commit()
 
 
-def _config(instance: Path, database_url: str) -> Config:
-    return Config(
-        instance_path=instance,
-        database_url=database_url,
-        blob_dir=instance / "blobs",
-        log_dir=instance / "logs",
-        secrets=Secrets(
-            intake_secret_key=secrets.token_bytes(32),
-            console_secret_key=secrets.token_bytes(32),
-            receipt_salt=secrets.token_bytes(16),
-            signing_key_seed=secrets.token_bytes(32),
-        ),
-        recovery_public_key=generate_keypair().public,
-        kdf=CHEAP_KDF,
-        receipt_kdf=CHEAP_KDF,
-    )
-
-
 def _sign_in(client: FlaskClient, account: NewAccount) -> None:
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -257,7 +237,9 @@ def _sign_in(client: FlaskClient, account: NewAccount) -> None:
 def _seeded(instance: Path, database_url: str) -> Iterator[tuple[Flask, FlaskClient]]:
     """A migrated, seeded instance and a client signed in as the caseworker holding the cases."""
     upgrade(database_url)
-    app = create_app(_config(instance, database_url))
+    app = create_app(
+        throwaway_config(instance, database_url, generate_keypair().public, testing=False)
+    )
     database = app.extensions["redress"].database
     try:
         with database.session() as db:

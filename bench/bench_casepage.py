@@ -27,10 +27,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from bench.bench_caselist import CHEAP_KDF, _config, _sign_in
+from bench.bench_caselist import _sign_in
 from bench.harness import Result
 from caseworker import create_app as create_console
-from crypto.keys import keypair_from_private, unwrap_private_key
+from crypto.keys import generate_keypair, keypair_from_private, unwrap_private_key
 from intake import create_app as create_intake
 from redress import casekeys, clock
 from redress.accounts import NewAccount, add_caseworker
@@ -39,6 +39,7 @@ from redress.messages import post_message
 from redress.migrations import upgrade
 from redress.models import Author, Case, Caseworker, KeyKind, Role
 from redress.uploads import EncryptedUpload
+from tests.support.instance import CHEAP_KDF, throwaway_config
 
 MESSAGES = 200
 FILES = 20
@@ -113,7 +114,7 @@ def _instance(scratch: Path) -> Iterator[tuple[Flask, FlaskClient, str]]:
     """The console, a client signed in as the caseworker, and the id of the filled case."""
     url = f"sqlite:///{scratch / 'redress.sqlite3'}"
     upgrade(url)
-    config = _config(scratch, url)
+    config = throwaway_config(scratch, url, generate_keypair().public, testing=False)
     console, intake = create_console(config), create_intake(config)
     database = console.extensions["redress"].database
     try:

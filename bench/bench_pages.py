@@ -21,17 +21,16 @@ from werkzeug.test import TestResponse
 
 from bench.harness import Result
 from bench.server import hidden_field, init_instance
-from crypto.params import KdfParams
 from crypto.receipts import last_group
 from intake import create_app
 from redress.config import load_config
 from redress.web import LANGUAGES
+from tests.support.instance import CHEAP_KDF
 from tests.support.servers import clean_environment
 
 KB = 1000
 LIMIT_KB = 30
 # Page weight does not depend on the receipt KDF's cost: derive receipts cheaply here.
-CHEAP_KDF = KdfParams(opslimit=1, memlimit=8192)
 REPORT_TEXT = "Our phones were unlocked at the border with a tool sold to the police."
 _STYLESHEET = re.compile(r"<link\b[^>]*\brel=\"stylesheet\"[^>]*>")
 _HREF = re.compile(r"\bhref=\"([^\"]+)\"")

@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 
 from caseworker import create_app as create_console
 from crypto.keys import KeyPair, generate_keypair
-from crypto.params import KdfParams
 from intake import create_app as create_intake
 from redress.accounts import NewAccount, add_caseworker
-from redress.config import Config, Secrets
+from redress.config import Config
 from redress.db import Database
 from redress.migrations import upgrade
 from redress.models import Role
 from tests.support.availability import unavailable
+from tests.support.instance import throwaway_config
 from tests.support.postgres import (
     PostgresUnavailable,
     drop_database,
@@ -33,7 +33,6 @@ from tests.support.postgres import (
     throwaway_postgres,
 )
 
-CHEAP_KDF = KdfParams(opslimit=1, memlimit=8192)
 ENGINES = ["sqlite", "postgresql"]
 
 
@@ -71,22 +70,7 @@ def recovery_keypair() -> KeyPair:
 def config(tmp_path: Path, database_url: str, recovery_keypair: KeyPair) -> Config:
     instance = tmp_path / "instance"
     instance.mkdir()
-    return Config(
-        instance_path=instance,
-        database_url=database_url,
-        blob_dir=instance / "blobs",
-        log_dir=instance / "logs",
-        secrets=Secrets(
-            intake_secret_key=secrets.token_bytes(32),
-            console_secret_key=secrets.token_bytes(32),
-            receipt_salt=secrets.token_bytes(16),
-            signing_key_seed=secrets.token_bytes(32),
-        ),
-        recovery_public_key=recovery_keypair.public,
-        kdf=CHEAP_KDF,
-        receipt_kdf=CHEAP_KDF,
-        testing=True,
-    )
+    return throwaway_config(instance, database_url, recovery_keypair.public)
 
 
 @pytest.fixture
