@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import SelectChoice
@@ -20,11 +22,26 @@ from redress.web import db, render_error, send_decrypted, services, uploads
 
 blueprint = Blueprint("cases", __name__)
 
+CASE_ID = re.compile("[0-9a-f]{32}")
 ASSIGNEE_CHOICES = (
     SelectChoice("", "Anyone"),
     SelectChoice(caselist.ME, "Me"),
     SelectChoice(caselist.UNASSIGNED, "Nobody"),
 )
+
+
+def _position() -> caselist.Position:
+    """The page asked for by a page link; anything malformed means the first page."""
+    cursors = {
+        name: value
+        for name in ("after", "before")
+        if CASE_ID.fullmatch(value := request.args.get(name, ""))
+    }
+    return caselist.Position(
+        number=request.args.get("page", 1, type=int) or 1,
+        last=request.args.get("last") == "y",
+        **cursors,
+    )
 
 
 @blueprint.get("/")
@@ -38,8 +55,7 @@ def index() -> ResponseReturnValue:
         *(SelectChoice(worker_id, name) for worker_id, name in caselist.colleagues(db())),
     ]
     valid = form.validate()
-    page_number = request.args.get("page", 1, type=int) or 1
-    filters = form.to_filter(page_number) if valid else caselist.CaseFilter()
+    filters = form.to_filter(_position()) if valid else caselist.CaseFilter()
     page = caselist.list_page(db(), g.identity, filters)
     audit.record(
         db(),

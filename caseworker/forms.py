@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from redress import reply_templates, taxonomy
-from redress.caselist import DUE_SOON_DAYS, FILTER_FACETS, CaseFilter, Sort, Urgency
+from redress.caselist import DUE_SOON_DAYS, FILTER_FACETS, CaseFilter, Position, Sort, Urgency
 from redress.investigation import NOTE_MAX_LENGTH, TASK_TITLE_MAX_LENGTH
 from redress.models import CaseStatus, Role
 from redress.text import clean_text
@@ -295,7 +295,7 @@ class CaseFilterForm(FlaskForm):  # type: ignore[misc]
     )
     submit = SubmitField("Show cases")
 
-    def to_filter(self, page: int) -> CaseFilter:
+    def to_filter(self, position: Position) -> CaseFilter:
         return CaseFilter(
             status=CaseStatus(self.status.data) if self.status.data else None,
             assignee=self.assignee.data,
@@ -303,7 +303,7 @@ class CaseFilterForm(FlaskForm):  # type: ignore[misc]
             urgency=Urgency(self.urgency.data) if self.urgency.data else None,
             unread=self.unread.data,
             sort=Sort(self.sort.data),
-            page=page,
+            position=position,
         )
 
     def query_args(self) -> dict[str, str]:

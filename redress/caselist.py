@@ -6,9 +6,15 @@ kept in clear, unread messages are counted from their flags, and the classificat
 (category, product, customer, country) match blind-index digests under the organisation index
 key, which the caseworker must hold (:mod:`redress.blind_index`).
 
-A page costs a fixed number of queries whatever its size: one for the index key, one for the
-page's rows (unread counts and deadline urgency computed in SQL for those rows only) and one for
-the counts per status, from which the total is taken.
+A page costs a fixed number of queries whatever its size and depth: one for the index key, one
+for the counts per status (from which the total is taken), one for the page's rows (unread counts
+and deadline urgency computed in SQL for those rows only) and, past the first page, one for the
+sort values of the case the page starts after or ends before.
+
+Pages are found by keyset ("seek"), not by offset: a link to the next page names the last case
+shown, and the next page is the PAGE_SIZE cases that sort after it. The database then starts
+reading where the previous page stopped, so page 1000 costs what page 1 costs, and cases arriving
+meanwhile shift no row between pages. The page *number* is only carried in the links, for display.
 
 Deadlines: the acknowledgement is due while a case is received, feedback is due from then on
 until the case is closed (the dates are set by :mod:`redress.workflow`). A case is *overdue* the
@@ -19,11 +25,21 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from redress import casekeys, clock
@@ -58,6 +74,17 @@ class Urgency(enum.StrEnum):
     DUE_SOON = "due_soon"
 
 
+@dataclass(frozen=True)
+class Position:
+    """Which page: the first; the one after or before a case (its id, from a page link); or the
+    last. `number` is the page number the link carries, for display only."""
+
+    number: int = 1
+    after: str | None = None
+    before: str | None = None
+    last: bool = False
+
+
 class Sort(enum.StrEnum):
     NEWEST = "newest"
     OLDEST = "oldest"
@@ -78,7 +105,7 @@ class CaseFilter:
     urgency: Urgency | None = None
     unread: bool = False
     sort: Sort = Sort.NEWEST
-    page: int = 1
+    position: Position = field(default_factory=Position)
 
     def __post_init__(self) -> None:
         unknown = set(self.facets) - set(FILTER_FACETS)
@@ -130,6 +157,9 @@ class CasePage:
     counts: dict[CaseStatus, int]
     # False when the caseworker holds no index key yet: classification filters were ignored.
     facets_available: bool
+    # The boundary cases for the previous and next links; None where there is no such page.
+    previous_before: str | None
+    next_after: str | None
 
 
 def current_due() -> ColumnElement[date | None]:
@@ -155,14 +185,72 @@ OPEN = tuple(status for status in CaseStatus if status is not CaseStatus.CLOSED)
 _UNREAD_MESSAGE = and_(Message.author == Author.REPORTER, Message.read_by_caseworkers.is_(False))
 
 
-_ORDER: dict[Sort, tuple[Any, ...]] = {
-    Sort.NEWEST: (Case.received_on.desc(), Case.reference),
-    Sort.OLDEST: (Case.received_on, Case.reference),
-    Sort.DEADLINE: (current_due().is_(None), current_due(), Case.reference),
-    Sort.ACKNOWLEDGEMENT_DUE: (Case.acknowledgement_due, Case.reference),
-    Sort.FEEDBACK_DUE: (Case.feedback_due.is_(None), Case.feedback_due, Case.reference),
-    Sort.REFERENCE: (Case.reference,),
+# Each sort as (expression, descending) keys, ending with the unique reference so the order is
+# total. A nullable key follows its own IS NULL flag, and the first key is never NULL: _beyond
+# relies on both.
+SortKeys = tuple[tuple[SQLColumnExpression[Any], bool], ...]
+_KEYS: dict[Sort, SortKeys] = {
+    Sort.NEWEST: ((Case.received_on, True), (Case.reference, False)),
+    Sort.OLDEST: ((Case.received_on, False), (Case.reference, False)),
+    Sort.DEADLINE: (
+        (current_due().is_(None), False),
+        (current_due(), False),
+        (Case.reference, False),
+    ),
+    Sort.ACKNOWLEDGEMENT_DUE: ((Case.acknowledgement_due, False), (Case.reference, False)),
+    Sort.FEEDBACK_DUE: (
+        (Case.feedback_due.is_(None), False),
+        (Case.feedback_due, False),
+        (Case.reference, False),
+    ),
+    Sort.REFERENCE: ((Case.reference, False),),
 }
+
+
+def _order(keys: SortKeys, backwards: bool) -> list[SQLColumnExpression[Any]]:
+    return [
+        expression.desc() if descending != backwards else expression.asc()
+        for expression, descending in keys
+    ]
+
+
+def _after_value(
+    expression: SQLColumnExpression[Any], value: Any, descending: bool
+) -> ColumnElement[bool] | None:
+    """Rows whose key sorts strictly after `value`; None when none can (a NULL value, or the
+    last of a flag's two values). A flag (an IS NULL test) sorts false before true."""
+    if isinstance(value, bool):
+        if value is not descending:  # nothing after true ascending, or after false descending
+            return None
+        return expression.is_(not value)
+    later: ColumnElement[bool] = expression < value if descending else expression > value
+    return later
+
+
+def _beyond(keys: SortKeys, boundary: tuple[Any, ...], backwards: bool) -> ColumnElement[bool]:
+    """The rows that sort after the boundary row's values (before them when `backwards`).
+
+    Lexicographic: after it on the first key, or equal on it and after it on the second, and so
+    on. A NULL boundary value opens no branch, since every row equal on the keys before it (its
+    IS NULL flag) is NULL there too. A first key that is a plain value is also bounded on its
+    own, so an index on it can seek to the boundary.
+    """
+    branches = []
+    for position, ((expression, descending), value) in enumerate(zip(keys, boundary, strict=True)):
+        later = None if value is None else _after_value(expression, value, descending != backwards)
+        if later is not None:
+            ties = [
+                earlier.is_not_distinct_from(tied)
+                for (earlier, _), tied in zip(keys[:position], boundary, strict=False)
+            ]
+            branches.append(and_(*ties, later))
+    if not branches:
+        return false()
+    (first, descending), start = keys[0], boundary[0]
+    if isinstance(start, bool):
+        return or_(*branches)
+    seek = first <= start if descending != backwards else first >= start
+    return and_(seek, or_(*branches))
 
 
 def _holds_key(case_id: Any, caseworker_id: str) -> ColumnElement[bool]:
@@ -251,6 +339,48 @@ def _counts(
     return counts
 
 
+def _boundary(
+    db: Session, caseworker_id: str, keys: SortKeys, case_id: str
+) -> tuple[Any, ...] | None:
+    """The sort values of a case the caseworker can list, or None (a stale or forged link)."""
+    query = _visible(select(*(expression for expression, _ in keys)), caseworker_id)
+    row = db.execute(query.where(Case.id == case_id)).first()
+    return tuple(row) if row is not None else None
+
+
+@dataclass(frozen=True)
+class _Seek:
+    """How the page's rows are read: backwards (for a previous or the last page), and whether
+    from a boundary case."""
+
+    query: Select[str]
+    size: int
+    backwards: bool
+    anchored: bool
+
+
+def _seek(
+    db: Session,
+    chosen: Select[str],
+    keys: SortKeys,
+    position: Position,
+    caseworker_id: str,
+    last_page_size: int,
+) -> _Seek:
+    """The query for the page's ids, one more than a page to tell whether another page lies
+    beyond it in reading direction."""
+    if position.last:
+        query = chosen.order_by(*_order(keys, True)).limit(last_page_size + 1)
+        return _Seek(query, last_page_size, backwards=True, anchored=False)
+    cursor = position.after or position.before
+    boundary = _boundary(db, caseworker_id, keys, cursor) if cursor else None
+    backwards = boundary is not None and not position.after
+    if boundary is not None:
+        chosen = chosen.where(_beyond(keys, boundary, backwards))
+    query = chosen.order_by(*_order(keys, backwards)).limit(PAGE_SIZE + 1)
+    return _Seek(query, PAGE_SIZE, backwards, anchored=boundary is not None)
+
+
 def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> CasePage:
     """One page of the caseworker's cases (PAGE_SIZE rows), with the counts per status."""
     today = clock.today()
@@ -269,12 +399,15 @@ def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> Case
     )
     total = counts[filters.status] if filters.status else sum(counts.values())
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(filters.page, 1), pages)
-    order = _ORDER[filters.sort]
+    keys = _KEYS[filters.sort]
     chosen = _filtered(db, select(Case.id), filters, identity, index_key, today)
     if filters.status:
         chosen = chosen.where(Case.status == filters.status)
-    ids = chosen.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).subquery()
+    position = filters.position
+    seek = _seek(
+        db, chosen, keys, position, identity.caseworker_id, total - (pages - 1) * PAGE_SIZE
+    )
+    ids = seek.query.subquery()
     unread = (
         select(func.count())
         .where(Message.case_id == Case.id, _UNREAD_MESSAGE)
@@ -285,8 +418,17 @@ def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> Case
         select(Case, Caseworker.username, unread, urgency(today))
         .join(ids, ids.c.id == Case.id)
         .outerjoin(Caseworker, Caseworker.id == Case.assignee_id)
-        .order_by(*order)
+        .order_by(*_order(keys, seek.backwards))
     )
+    found = list(db.execute(query))
+    if seek.anchored and not found:
+        # Nothing left beyond the boundary (cases changed since the link was made).
+        fallback = Position(last=True) if position.after else Position()
+        return list_page(db, identity, replace(filters, position=fallback))
+    beyond = len(found) > seek.size  # another page lies beyond this one, reading on
+    found = found[: seek.size]
+    if seek.backwards:
+        found.reverse()
     rows = [
         CaseRow(
             case.id,
@@ -300,9 +442,26 @@ def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> Case
             unread_count,
             Urgency(level) if level else None,
         )
-        for case, assignee, unread_count, level in db.execute(query)
+        for case, assignee, unread_count, level in found
     ]
-    return CasePage(rows, page, pages, total, counts, index_key is not None)
+    has_previous = beyond if seek.backwards else seek.anchored
+    has_next = seek.anchored if seek.backwards else beyond
+    if not has_previous:
+        number = 1
+    elif not has_next:
+        number = pages
+    else:
+        number = min(max(position.number, 2), max(pages - 1, 2))
+    return CasePage(
+        rows,
+        number,
+        pages,
+        total,
+        counts,
+        index_key is not None,
+        previous_before=rows[0].id if has_previous else None,
+        next_after=rows[-1].id if has_next else None,
+    )
 
 
 def colleagues(db: Session) -> list[tuple[str, str]]:

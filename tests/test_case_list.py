@@ -4,6 +4,7 @@ page. Cases come from the intake when they must be readable, else from the bench
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -56,6 +57,23 @@ def row_of(page: str, reference: str) -> str:
     return str(row)
 
 
+def link(page: str, text: str) -> str:
+    """The query string of a page link ("Next", "Previous", "First", "Last")."""
+    [href] = re.findall(rf'<a href="/(\?[^"]*)"[^>]*>{text}</a>', page)
+    return html.unescape(href)
+
+
+def walk(client: FlaskClient, start: str, text: str) -> list[list[str]]:
+    """The references of every page from `start`, following the `text` link until it ends."""
+    pages = []
+    query: str | None = start
+    while query is not None:
+        shown, page = listed(client, query)
+        pages.append(shown)
+        query = link(page, text) if f">{text}</a>" in page else None
+    return pages
+
+
 def references(db: Session, *conditions: Any) -> set[str]:
     return set(db.scalars(select(Case.reference).where(*conditions)))
 
@@ -74,14 +92,16 @@ def test_filters_counts_sorting_and_pages(console: FlaskClient, alice: Staff, db
     assert "Cases 1–50 of 60, page 1 of 2" in page
     for status, count in db.execute(select(Case.status, func.count()).group_by(Case.status)):
         assert re.search(rf'status={status.value}"[^>]*>[^<]+<span class="count">{count}<', page)
-    second, page_two = listed(console, "?page=2")
+    second, page_two = listed(console, link(page, "Next"))
     assert len(second) == 10
+    assert "Cases 51–60 of 60, page 2 of 2" in page_two
     assert not set(second) & set(shown)
     assert set(shown + second) == references(db)
-    assert listed(console, "?page=99")[0] == second  # past the end: the last page
+    assert listed(console, link(page, "Last"))[0] == second
+    assert listed(console, link(page_two, "Previous"))[0] == shown
 
     newest, _ = listed(console, "?sort=newest")
-    oldest, _ = listed(console, "?sort=oldest&page=2")
+    oldest, _ = listed(console, "?sort=oldest&last=y")
     assert newest[0] == "B0000000"
     assert oldest[-1] == "B0000000"
     by_reference, _ = listed(console, "?sort=reference")
@@ -241,10 +261,55 @@ def test_the_number_of_queries_does_not_grow_with_the_page(
     console_app: Flask, console: FlaskClient, alice: Staff, db: Session
 ) -> None:
     sign_in(console, alice)
-    queries = ("", "?unread=y&sort=deadline", "?assignee=me&urgency=overdue&page=2")
+    queries = ("", "?unread=y&sort=deadline", "?assignee=me&sort=oldest&last=y")
     seed_cases(db, alice.account.caseworker_id, 5, today=clock.today(), prefix="S")
     few = [count_list_queries(console_app, console, query) for query in queries]
     seed_cases(db, alice.account.caseworker_id, 55, today=date(2020, 1, 1), prefix="T")
     many = [count_list_queries(console_app, console, query) for query in queries]
     assert listed(console)[1].count("Cases 1–50 of 60") == 1
     assert few == many
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "deadline", "feedback_due", "reference"])
+def test_pages_seek_by_key_through_ties_and_nulls(
+    console: FlaskClient, alice: Staff, db: Session, sort: str
+) -> None:
+    """Pages start after (or end before) a boundary case: following Next from the first page
+    and Previous from the last each shows every case once, in the same order, even where many
+    cases share a date and closed cases have no deadline."""
+    seed_cases(db, alice.account.caseworker_id, 130, today=clock.today())
+    db.execute(update(Case).where(Case.reference < "B0000070").values(received_on=date(2026, 1, 1)))
+    db.commit()
+    sign_in(console, alice)
+
+    forwards = walk(console, f"?sort={sort}", "Next")
+    backwards = walk(console, f"?sort={sort}&last=y", "Previous")
+    assert [len(shown) for shown in forwards] == [50, 50, 30]
+    assert backwards == forwards[::-1]
+    order = [reference for shown in forwards for reference in shown]
+    assert sorted(order) == sorted(references(db))
+    if sort == "reference":
+        assert order == sorted(order)
+
+
+def test_a_new_case_shifts_no_row_between_pages(
+    console: FlaskClient, alice: Staff, db: Session, make_caseworker: Callable[..., Staff]
+) -> None:
+    seed_cases(db, alice.account.caseworker_id, 60, today=clock.today())
+    sign_in(console, alice)
+    first, page = listed(console)
+    seed_cases(db, alice.account.caseworker_id, 1, today=clock.today(), prefix="N")
+    second, page_two = listed(console, link(page, "Next"))
+    assert len(second) == 10  # after the last case shown, not offset by the newcomer
+    assert not set(first) & set(second)
+    assert "of 61, page 2 of 2" in page_two
+
+    # A boundary the caseworker cannot list (another caseworker's case, or a forged id) gives
+    # the first page: the link reveals nothing of where that case would sort.
+    bob = make_caseworker("bob")
+    seed_cases(db, bob.account.caseworker_id, 1, today=clock.today(), prefix="X")
+    hidden = db.scalar(select(Case.id).where(Case.reference == "X0000000"))
+    for cursor in (hidden, "0" * 32, "not-an-id"):
+        shown, page = listed(console, f"?after={cursor}&page=7")
+        assert shown[:50] == listed(console)[0]
+        assert "page 1 of 2" in page
