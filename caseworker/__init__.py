@@ -21,8 +21,11 @@ def create_app(config: Config | None = None) -> Flask:
     from caseworker.audit_log import blueprint as audit_log
     from caseworker.auth import blueprint as auth
     from caseworker.cases import blueprint as cases
+    from caseworker.export import blueprint as export
     from caseworker.investigation import blueprint as investigation
+    from caseworker.measures import blueprint as measures
     from caseworker.reply_templates import blueprint as reply_templates
+    from caseworker.settings import blueprint as settings
     from caseworker.triage import blueprint as triage
 
     app.register_blueprint(auth)
@@ -30,8 +33,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(access)
     app.register_blueprint(triage)
     app.register_blueprint(investigation)
+    app.register_blueprint(export)
+    app.register_blueprint(measures)
     app.register_blueprint(reply_templates)
     app.register_blueprint(admin)
+    app.register_blueprint(settings)
     app.register_blueprint(account)
     app.register_blueprint(audit_log)
     return app

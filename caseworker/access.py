@@ -19,7 +19,7 @@ from caseworker import cases
 from caseworker.auth import login_required, permission_required
 from caseworker.forms import AssignForm, DisclosureRequestForm, ExcludeForm, GrantForm
 from caseworker.sections import Section, register
-from redress import access, disclosure
+from redress import access, disclosure, measures
 from redress.accounts import StaffIdentity
 from redress.casekeys import NoKeyError
 from redress.models import Case, KeyKind
@@ -195,18 +195,24 @@ def request_disclosure(case_id: str) -> ResponseReturnValue:
     return redirect(url_for("cases.show", case_id=case_id, access="requested", _anchor="access"))
 
 
-def _approvals(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+def approvals_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    """The approvals queue: disclosure requests and interim measures awaiting a decision."""
     if error:
         db().rollback()
-    requests = disclosure.pending(db(), g.identity)
-    return render_template("approvals.html", requests=requests, error=error), status
+    return render_template(
+        "approvals.html",
+        requests=disclosure.pending(db(), g.identity),
+        measures=measures.pending(db(), g.identity),
+        kind_labels=measures.KIND_LABELS,
+        error=error,
+    ), status
 
 
 @blueprint.get("/approvals")
 @login_required
 @permission_required(Permission.APPROVE)
 def approvals() -> ResponseReturnValue:
-    return _approvals()
+    return approvals_page()
 
 
 @blueprint.post("/cases/<case_id>/access/disclosures/<request_id>/<any(approve, reject):verdict>")
@@ -218,7 +224,7 @@ def decide(case_id: str, request_id: str, verdict: str) -> ResponseReturnValue:
     except (NoKeyError, disclosure.UnknownRequestError):
         return render_error(404)
     except disclosure.SelfApprovalError as error:
-        return _approvals(str(error), 403)
+        return approvals_page(str(error), 403)
     except disclosure.DisclosureError as error:
-        return _approvals(str(error), 409)
+        return approvals_page(str(error), 409)
     return redirect(url_for("access.approvals", decided=verdict))

@@ -35,6 +35,7 @@ NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("Approvals", "access.approvals", Permission.APPROVE),
     ("Accounts", "admin.accounts", Permission.MANAGE_ACCOUNTS),
     ("Reply templates", "templates.index", Permission.MANAGE_ACCOUNTS),
+    ("Settings", "settings.edit", Permission.MANAGE_SETTINGS),
     ("Audit log", "audit.log", Permission.READ_AUDIT_LOG),
     ("Two-factor", "account.two_factor", None),
 )

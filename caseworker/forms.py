@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    IntegerField,
     MultipleFileField,
     PasswordField,
     SelectChoice,
@@ -15,13 +16,23 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from redress import reply_templates, taxonomy
 from redress.caselist import DUE_SOON_DAYS, FILTER_FACETS, CaseFilter, Position, Sort, Urgency
 from redress.investigation import NOTE_MAX_LENGTH, TASK_TITLE_MAX_LENGTH
+from redress.measures import KIND_LABELS, TEXT_MAX_LENGTH
 from redress.models import CaseStatus, Role
+from redress.settings import SETTINGS_BY_NAME
 from redress.text import clean_text
 from redress.triage import RATIONALE_MAX_LENGTH, Triage
 
@@ -315,6 +326,24 @@ class CaseFilterForm(FlaskForm):  # type: ignore[misc]
         }
 
 
+def _setting_field(name: str) -> IntegerField:
+    setting = SETTINGS_BY_NAME[name]
+    allowed = f"Please give a whole number of days from {setting.minimum} to {setting.maximum}."
+    return IntegerField(
+        setting.label,
+        description=setting.description,
+        validators=[InputRequired(allowed), NumberRange(setting.minimum, setting.maximum, allowed)],
+    )
+
+
+class SettingsForm(FlaskForm):  # type: ignore[misc]
+    """One field per setting of redress.settings.SETTINGS, named after it."""
+
+    acknowledgement_days = _setting_field("acknowledgement_days")
+    feedback_days = _setting_field("feedback_days")
+    save_settings = SubmitField("Save settings")
+
+
 class NoteForm(FlaskForm):  # type: ignore[misc]
     note = TextAreaField(
         "New note",
@@ -378,3 +407,59 @@ class ReplyTemplateForm(FlaskForm):  # type: ignore[misc]
         ],
     )
     save_template = SubmitField("Save template")
+
+
+def _measure_text(label: str, message: str, description: str = "") -> TextAreaField:
+    return TextAreaField(
+        label,
+        description=description,
+        filters=[clean_text],
+        validators=[DataRequired(message), Length(max=TEXT_MAX_LENGTH)],
+    )
+
+
+class ProposeMeasureForm(FlaskForm):  # type: ignore[misc]
+    """An interim measure proposed for a second person's approval. Field names are prefixed:
+    the case page holds many forms, and ids must stay unique."""
+
+    measure_kind = SelectField(
+        "Measure", choices=_choices([(kind.value, label) for kind, label in KIND_LABELS.items()])
+    )
+    measure_rationale = _measure_text(
+        "Rationale",
+        "Please give a rationale.",
+        "An approver other than you reads this before deciding. The measure and its rationale "
+        "are encrypted with the case's internal notes.",
+    )
+    measure_review_on = DateField(
+        "Review by",
+        validators=[DataRequired("Please give a review date, such as 2025-03-31.")],
+        description="A date after today by which the measure is reviewed.",
+    )
+    propose_measure = SubmitField("Propose measure")
+
+
+class ReviewMeasureForm(FlaskForm):  # type: ignore[misc]
+    """Renew or lift one measure in force; the view gives each measure its own prefix."""
+
+    review_on = DateField(
+        "New review date (to renew)",
+        validators=[Optional()],
+        description="A date after today, such as 2025-03-31; needed to renew, not to lift.",
+    )
+    reason = _measure_text("Reason", "Please give a reason.")
+    renew = SubmitField("Renew")
+    lift = SubmitField("Lift")
+
+
+class ExportForm(FlaskForm):  # type: ignore[misc]
+    """The key is parsed by the view (redress.export_keys), which adds its error to the field."""
+
+    recipient_key = TextAreaField(
+        "Recipient's public key",
+        description="The line beginning “redress-export-pk-1:” that the recipient got "
+        "from “redress export keygen”. Only the holder of the matching private key can "
+        "open the export.",
+        validators=[DataRequired("Please paste the recipient's public key."), Length(max=200)],
+    )
+    export_case = SubmitField("Download encrypted export")

@@ -18,7 +18,7 @@ from caseworker.auth import login_required, permission_required
 from caseworker.cases import _render_case
 from caseworker.forms import ReplyForm, StatusForm, TriageForm
 from caseworker.sections import Section, register
-from redress import status_updates, taxonomy
+from redress import settings, status_updates, taxonomy
 from redress.accounts import StaffIdentity
 from redress.casekeys import NoKeyError
 from redress.models import CaseStatus
@@ -119,7 +119,7 @@ def change_status(case_id: str) -> ResponseReturnValue:
             g.identity,
             CaseStatus(form.new_status.data),
             tell_reporter=form.tell_reporter.data,
-            feedback_days=services().config.feedback_days,
+            feedback_days=settings.current(db(), services().config).feedback_days,
         )
     except NoKeyError:
         return render_error(404)

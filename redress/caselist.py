@@ -17,8 +17,9 @@ reading where the previous page stopped, so page 1000 costs what page 1 costs, a
 meanwhile shift no row between pages. The page *number* is only carried in the links, for display.
 
 Deadlines: the acknowledgement is due while a case is received, feedback is due from then on
-until the case is closed (the dates are set by :mod:`redress.workflow`). A case is *overdue* the
-day after its current deadline and *due soon* from DUE_SOON_DAYS before it.
+until the case is closed (the dates are set by :mod:`redress.workflow`), and each interim measure
+in force is due for review on its review date (:mod:`redress.measures`). A case is *overdue* the
+day after its current deadline or earliest review date and *due soon* from DUE_SOON_DAYS before.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    ScalarSelect,
     Select,
     SQLColumnExpression,
     and_,
@@ -52,7 +54,9 @@ from redress.models import (
     CaseKey,
     CaseStatus,
     Caseworker,
+    InterimMeasure,
     KeyKind,
+    MeasureState,
     Message,
 )
 from redress.models import Recipient as R
@@ -137,6 +141,15 @@ class CaseRow:
     unread: int
     # The urgency of the case's current deadline (acknowledgement or feedback), if any.
     urgency: Urgency | None
+    # The earliest review date of its interim measures in force, and its urgency.
+    review_on: date | None
+    review_urgency: Urgency | None
+
+    @property
+    def stands_out(self) -> Urgency | None:
+        """The more pressing of the deadline's and the review's urgency."""
+        levels = {self.urgency, self.review_urgency}
+        return next((level for level in Urgency if level in levels), None)
 
     @property
     def acknowledgement_urgency(self) -> Urgency | None:
@@ -171,8 +184,22 @@ def current_due() -> ColumnElement[date | None]:
     )
 
 
-def urgency(today: date, soon_days: int = DUE_SOON_DAYS) -> ColumnElement[str | None]:
-    due = current_due()
+def next_review() -> ScalarSelect[date]:
+    """The earliest review date of the case's interim measures in force."""
+    return (
+        select(func.min(InterimMeasure.review_on))
+        .where(InterimMeasure.case_id == Case.id, InterimMeasure.state == MeasureState.IN_FORCE)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+def urgency(
+    due: SQLColumnExpression[date | None] | ScalarSelect[date],
+    today: date,
+    soon_days: int = DUE_SOON_DAYS,
+) -> ColumnElement[str | None]:
+    """How near a deadline is: overdue the day after it, due soon from `soon_days` before."""
     return case(
         (due < today, Urgency.OVERDUE.value),
         (due <= today + timedelta(days=soon_days), Urgency.DUE_SOON.value),
@@ -315,7 +342,11 @@ def _filtered(
                 query = query.where(Case.id.in_(cases_matching(db, index_key, facet, value)))
     if filters.urgency is not None:
         # Implied (a closed case has no deadline), said outright for the status index.
-        query = query.where(Case.status.in_(OPEN), urgency(today) == filters.urgency.value)
+        level = filters.urgency.value
+        query = query.where(
+            Case.status.in_(OPEN),
+            or_(urgency(current_due(), today) == level, urgency(next_review(), today) == level),
+        )
     if filters.unread:
         # Joined, so the few cases with unread messages drive the query.
         unread = select(Message.case_id).where(_UNREAD_MESSAGE).distinct().subquery()
@@ -408,6 +439,7 @@ def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> Case
         db, chosen, keys, position, identity.caseworker_id, total - (pages - 1) * PAGE_SIZE
     )
     ids = seek.query.subquery()
+    review = next_review()
     unread = (
         select(func.count())
         .where(Message.case_id == Case.id, _UNREAD_MESSAGE)
@@ -415,7 +447,14 @@ def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> Case
         .scalar_subquery()
     )
     query = (
-        select(Case, Caseworker.username, unread, urgency(today))
+        select(
+            Case,
+            Caseworker.username,
+            unread,
+            urgency(current_due(), today),
+            review,
+            urgency(review, today),
+        )
         .join(ids, ids.c.id == Case.id)
         .outerjoin(Caseworker, Caseworker.id == Case.assignee_id)
         .order_by(*_order(keys, seek.backwards))
@@ -441,8 +480,10 @@ def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> Case
             assignee,
             unread_count,
             Urgency(level) if level else None,
+            review_on,
+            Urgency(review_level) if review_level else None,
         )
-        for case, assignee, unread_count, level in found
+        for case, assignee, unread_count, level, review_on, review_level in found
     ]
     has_previous = beyond if seek.backwards else seek.anchored
     has_next = seek.anchored if seek.backwards else beyond

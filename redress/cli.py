@@ -13,6 +13,13 @@ from redress.attachments import collect_orphan_blobs
 from redress.blobs import STALE_UPLOAD, LocalBlobStore
 from redress.config import ConfigError, load_config
 from redress.db import Database
+from redress.export_keys import (
+    encode_public_key,
+    fingerprint,
+    read_private_key_file,
+    write_private_key_file,
+)
+from redress.export_open import BundleError, open_bundle
 from redress.instance import InstanceExistsError, NewInstance, create_instance
 from redress.migrations import upgrade
 from redress.models import Role
@@ -113,6 +120,36 @@ def _totp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_keygen(args: argparse.Namespace) -> int:
+    try:
+        keypair = write_private_key_file(Path(args.out))
+    except FileExistsError:
+        print(f"redress: {args.out} exists: refusing to overwrite it.", file=sys.stderr)
+        return 2
+    print(encode_public_key(keypair.public))
+    print(
+        f"Fingerprint: {fingerprint(keypair.public)}\n"
+        f"Give the line above to the caseworker making the export. Keep {args.out} secret and "
+        "offline: only it opens the export.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _export_open(args: argparse.Namespace) -> int:
+    try:
+        keypair = read_private_key_file(Path(args.key))
+    except OSError as error:
+        print(f"redress: cannot read the key file: {error.strerror}", file=sys.stderr)
+        return 2
+    opened = open_bundle(Path(args.bundle), keypair, Path(args.out))
+    for name in opened.failures:
+        print(f"redress: {name} failed its integrity check: not written.", file=sys.stderr)
+    written = len(opened.written)
+    print(f"Case {opened.reference} ({opened.case_id}): wrote {written} file(s) to {args.out}.")
+    return 1 if opened.failures else 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     return serve(_instance_path(args))
 
@@ -188,6 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
         "gc", help="delete blobs no attachment refers to (left by crashed workers)"
     ).set_defaults(handler=_blobs_gc)
 
+    export = commands.add_parser("export", help="encrypted case exports (recipient side)")
+    export_commands = export.add_subparsers(dest="export_command", required=True)
+    keygen = export_commands.add_parser(
+        "keygen", help="make a recipient key pair; prints the public key to hand over"
+    )
+    keygen.add_argument("--out", required=True, help="new private key file (mode 0600)")
+    keygen.set_defaults(handler=_export_keygen)
+    open_parser = export_commands.add_parser(
+        "open", help="decrypt an export bundle, checking every item"
+    )
+    open_parser.add_argument("bundle", help="the .zip bundle")
+    open_parser.add_argument("--key", required=True, help="private key file from keygen")
+    open_parser.add_argument("--out", required=True, help="new or empty output directory")
+    open_parser.set_defaults(handler=_export_open)
+
     code = commands.add_parser("totp", help="print the current code for a TOTP secret (demos)")
     code.add_argument("secret")
     code.set_defaults(handler=_totp)
@@ -205,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         status: int = args.handler(args)
-    except (ConfigError, InstanceExistsError, ValueError) as error:
+    except (ConfigError, InstanceExistsError, ValueError, BundleError) as error:
         print(f"redress: {error}", file=sys.stderr)
         return 2
     return status

@@ -68,9 +68,30 @@ def disclosure_reason(case_id: str, request_id: str, requester_id: str) -> Field
     )
 
 
+def interim_measure(case_id: str, measure_id: str) -> FieldContext:
+    return FieldContext(purpose="interim-measure", case_id=case_id, record_id=measure_id)
+
+
+def interim_measure_reviews(case_id: str, measure_id: str, version: int) -> FieldContext:
+    # The version is the number of reviews the log holds (rewritten on each one): an earlier log
+    # of the same measure does not pass for the current one.
+    return FieldContext(
+        purpose="interim-measure-reviews", case_id=case_id, record_id=f"{measure_id}:{version}"
+    )
+
+
 def organisation_key(name: str, recipient: Recipient, caseworker_id: str | None) -> FieldContext:
     return FieldContext(
         purpose=f"organisation-key:{name}",
         case_id="",
         record_id=f"{recipient.value}:{caseworker_id or ''}",
+    )
+
+
+def export_key(case_id: str, export_id: str, kind: KeyKind, listing: str) -> FieldContext:
+    # A case key sealed to an export's recipient, bound to the export and to the digest of the
+    # bundle's list of items (redress.export_format.listing_digest): dropping, adding or
+    # relabelling an item makes the keys fail to open.
+    return FieldContext(
+        purpose=f"export-key:{kind.value}", case_id=case_id, record_id=f"{export_id}:{listing}"
     )

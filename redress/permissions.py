@@ -19,11 +19,12 @@ class Permission(enum.StrEnum):
     WORK_ON_CASES = "work_on_cases"
     APPROVE = "approve"
     MANAGE_ACCOUNTS = "manage_accounts"
+    MANAGE_SETTINGS = "manage_settings"
     READ_AUDIT_LOG = "read_audit_log"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMINISTRATOR: frozenset({Permission.MANAGE_ACCOUNTS}),
+    Role.ADMINISTRATOR: frozenset({Permission.MANAGE_ACCOUNTS, Permission.MANAGE_SETTINGS}),
     Role.CASEWORKER: frozenset({Permission.WORK_ON_CASES}),
     Role.APPROVER: frozenset({Permission.WORK_ON_CASES, Permission.APPROVE}),
     Role.AUDITOR: frozenset({Permission.READ_AUDIT_LOG}),

@@ -89,7 +89,10 @@ def serve(instance: Path) -> int:
             if not _wait_until_listening(endpoint, process):
                 print(f"redress: the {endpoint.name} server did not start", file=sys.stderr)
                 return 1
-            print(f"{endpoint.name:8} http://{endpoint.host}:{endpoint.port}/", flush=True)
+            # One write per line: the gunicorn processes share this output, and print() would
+            # write the newline separately, letting their log lines land between.
+            sys.stdout.write(f"{endpoint.name:8} http://{endpoint.host}:{endpoint.port}/\n")
+            sys.stdout.flush()
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         return 1

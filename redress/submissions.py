@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from crypto.fields import encrypt_field
 from crypto.receipts import RECEIPT_ALPHABET, derive_reporter_keys, new_receipt, normalise_receipt
-from redress import audit, casekeys, clock, contexts, submission_tokens, workflow
+from redress import audit, casekeys, clock, contexts, settings, submission_tokens, workflow
 from redress.attachments import attach_upload, commit_with_uploads
 from redress.blobs import BlobStore
 from redress.config import Config
@@ -94,7 +94,9 @@ def submit_report(
         reference=new_reference(),
         reporter_id=reporter.id,
         received_on=today,
-        acknowledgement_due=workflow.acknowledgement_due(today, config.acknowledgement_days),
+        acknowledgement_due=workflow.acknowledgement_due(
+            today, settings.current(db, config).acknowledgement_days
+        ),
     )
     secrets_ = casekeys.new_case_secrets()
     # No ORM relationship links these tables, so flush in foreign-key order.

@@ -43,6 +43,13 @@ _LABELS = {
     "disclosure.approved": "Disclosure of the reporter's identity approved",
     "disclosure.rejected": "Disclosure of the reporter's identity rejected",
     "identity.viewed": "Reporter's identity viewed",
+    "measure.proposed": "Interim measure proposed",
+    "measure.approved": "Interim measure approved",
+    "measure.rejected": "Interim measure rejected",
+    "measure.renewed": "Interim measure renewed",
+    "measure.lifted": "Interim measure lifted",
+    "measure.integrity_failed": "Interim measures failed an integrity check",
+    "case.exported": "Case exported",
 }
 # Actions whose entry says how many files came with them.
 _WITH_FILES = frozenset({"case.received", "message.sent", "evidence.added"})

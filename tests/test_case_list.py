@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from bench.bench_caselist import seed_cases
 from redress import clock, workflow
 from redress.blind_index import INDEX_KEY
-from redress.models import Case, CaseExclusion, CaseStatus, OrganisationKey
+from redress.models import (
+    Case,
+    CaseExclusion,
+    CaseStatus,
+    InterimMeasure,
+    MeasureState,
+    OrganisationKey,
+)
 from tests.conftest import Staff
 from tests.helpers import (
     Authenticator,
@@ -164,6 +171,56 @@ def test_deadlines_are_flagged_in_text_and_filter(
     assert set(listed(console, "?urgency=overdue")[0]) == {"B0000000", "B0000003"}
     assert set(listed(console, "?urgency=due_soon")[0]) == {"B0000001", "B0000004"}
     assert listed(console, "?sort=deadline")[0][:3] == ["B0000000", "B0000003", "B0000004"]
+
+
+def test_review_dates_of_measures_in_force_are_shown_and_flagged(
+    console: FlaskClient, alice: Staff, db: Session
+) -> None:
+    """Only measures in force count; a case shows its earliest review date, and an overdue or
+    near review makes the case stand out and match the deadline filter like any deadline."""
+    seed_cases(db, alice.account.caseworker_id, 4, today=clock.today())
+    today = clock.today()
+    db.execute(
+        update(Case).values(status=CaseStatus.ACKNOWLEDGED, feedback_due=today + timedelta(60))
+    )
+    case_of = {
+        reference: case_id for reference, case_id in db.execute(select(Case.reference, Case.id))
+    }
+    measures = (
+        ("B0000000", MeasureState.LIFTED, -5),
+        ("B0000001", MeasureState.IN_FORCE, 30),
+        ("B0000001", MeasureState.IN_FORCE, 1),
+        ("B0000002", MeasureState.IN_FORCE, -1),
+        ("B0000002", MeasureState.PROPOSED, -3),
+        ("B0000003", MeasureState.REJECTED, 0),
+    )
+    for reference, state, days in measures:
+        db.add(
+            InterimMeasure(
+                case_id=case_of[reference],
+                state=state,
+                review_on=today + timedelta(days),
+                proposed_on=today - timedelta(10),
+                ciphertext=b"never opened by the list",
+            )
+        )
+    db.commit()
+    sign_in(console, alice)
+
+    _, page = listed(console)
+    expected = {
+        "B0000000": ("–", None),
+        "B0000001": ((today + timedelta(1)).isoformat(), "due-soon"),
+        "B0000002": ((today - timedelta(1)).isoformat(), "overdue"),
+        "B0000003": ("–", None),
+    }
+    for reference, (shown, flag) in expected.items():
+        row = row_of(page, reference)
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        assert cells[4].startswith(shown)  # the "Measures review" column
+        assert row.startswith(f'<tr class="{flag}">' if flag else "<tr>")
+    assert listed(console, "?urgency=overdue")[0] == ["B0000002"]
+    assert listed(console, "?urgency=due_soon")[0] == ["B0000001"]
 
 
 def post_reporter_message(intake: FlaskClient, text: str) -> None:

@@ -4,8 +4,8 @@ The expectation table below must name every route of the console (endpoint and m
 ``url_map``): a new route without an entry fails the test until someone decides who may use it.
 Each actor asks for every route with real ids (a case submitted through intake with a file and a
 confidential identity, a reply with a file, a note, a task, an evidence file, a disclosure
-request, reply templates, a colleague) and valid CSRF tokens. All mismatches of one engine are
-collected and shown together as a table.
+request, interim measures proposed and in force, reply templates, a colleague) and valid CSRF
+tokens. All mismatches of one engine are collected and shown together as a table.
 """
 
 from __future__ import annotations
@@ -15,19 +15,23 @@ import io
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from redress import clock
 from redress.models import (
     Attachment,
     Case,
     DisclosureRequest,
+    InterimMeasure,
     KeyKind,
+    MeasureState,
     Message,
     Note,
     ReplyTemplate,
@@ -44,9 +48,13 @@ REPLY = "Thank you; could you send the invoice?"
 NOTE = "The invoice dates match the shipment."
 TASK = "Ask the reseller for the deployment logs"
 REASON = "We need to call the reporter about the invoice."
+RATIONALE = "The tracker keeps receiving updates while we investigate."
+RENEWAL = "The reseller has not answered yet."
 REPORT_FILE = b"report attachment bytes " * 40
 REPLY_FILE = b"reply attachment bytes " * 40
 EVIDENCE_FILE = b"evidence bytes " * 40
+# Any X25519 public key will do for an export nobody opens.
+EXPORT_RECIPIENT = "redress-export-pk-1:sgD2beGpfV4aEdXP4Kz93AJFUXD2ZhA09vAWlCCoo34"
 
 
 class Actor(enum.StrEnum):
@@ -144,6 +152,21 @@ def reply_form(_scene: Scene) -> dict[str, object]:
     return {"text": REPLY, "attachments": [(io.BytesIO(REPLY_FILE), "reply.txt")]}
 
 
+def in_a_month() -> str:
+    return (clock.today() + timedelta(days=30)).isoformat()
+
+
+def measure_form(_scene: Scene) -> dict[str, object]:
+    kind, text, review_on = "suspend_updates", RATIONALE, in_a_month()
+    return {"measure_kind": kind, "measure_rationale": text, "measure_review_on": review_on}
+
+
+def renew_form(scene: Scene) -> dict[str, object]:
+    """Renewing the measure in force (its form's fields carry the measure's prefix)."""
+    prefix = f"review-{scene.ids['in_force']}-"
+    return {prefix + "review_on": in_a_month(), prefix + "reason": RENEWAL, prefix + "renew": "y"}
+
+
 # Unique names for the accounts and templates the matrix itself creates.
 NUMBERS = itertools.count(1)
 
@@ -181,6 +204,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("investigation.change_task", "POST"): Route(CASE + "/tasks/{task}/complete", CASE_CONTENT),
     ("investigation.add_evidence", "POST"): Route(CASE + "/evidence", CASE_CONTENT, evidence_form),
+    ("export.download", "POST"): Route(
+        CASE + "/export", CASE_CONTENT, lambda _s: {"recipient_key": EXPORT_RECIPIENT}
+    ),
     ("access.grant", "POST"): Route(
         CASE + "/access/grant", CASE_CONTENT, lambda s: {"grantee": s.ids["spare"]}
     ),
@@ -196,6 +222,12 @@ ROUTES: dict[tuple[str, str], Route] = {
         CASE + "/access/disclosure", CASE_CONTENT, lambda _s: {"disclosure_reason": REASON}
     ),
     ("access.decide", "POST"): Route(CASE + "/access/disclosures/{request}/approve", DECIDE),
+    ("measures.propose", "POST"): Route(CASE + "/measures", CASE_CONTENT, measure_form),
+    ("measures.review", "POST"): Route(
+        CASE + "/measures/{in_force}/review", CASE_CONTENT, renew_form
+    ),
+    # Deciding a measure needs the approver role and the case's internal key (a grant).
+    ("measures.decide", "POST"): Route(CASE + "/measures/{measure}/approve", DECIDE),
     ("access.approvals", "GET"): Route("/approvals", APPROVALS),
     ("admin.accounts", "GET"): Route("/admin/accounts", ADMINISTRATION),
     ("admin.create", "POST"): Route(
@@ -218,6 +250,12 @@ ROUTES: dict[tuple[str, str], Route] = {
         lambda _s: {"name": "Acknowledgement", "body": "We received {reference}."},
     ),
     ("templates.delete", "POST"): Route("/admin/templates/{doomed}/delete", ADMINISTRATION),
+    ("settings.edit", "GET"): Route("/admin/settings", ADMINISTRATION),
+    ("settings.save", "POST"): Route(
+        "/admin/settings",
+        ADMINISTRATION,
+        lambda _s: {"acknowledgement_days": "7", "feedback_days": "90"},
+    ),
     ("audit.log", "GET"): Route("/audit", AUDIT_LOG),
     ("account.two_factor", "GET"): Route("/account/two-factor", SIGNED_IN),
     ("account.reveal", "POST"): Route(
@@ -284,6 +322,10 @@ def send(client: FlaskClient, path: str, data: Mapping[str, object], token_page:
     return client.post(path, data=form, content_type="multipart/form-data").status_code
 
 
+def state_is(state: MeasureState) -> ColumnElement[bool]:
+    return InterimMeasure.state == state
+
+
 def one(db: Session, query: Select[str]) -> str:
     db.expire_all()
     found = db.scalar(query)
@@ -328,8 +370,14 @@ def build_scene(
         ("/triage", {"credibility": "credible", "credibility_rationale": "Consistent dates."}),
         ("/access/grant", {"grantee": scene.ids["approver"]}),
         ("/access/disclosure", {"disclosure_reason": REASON}),
+        ("/measures", measure_form(scene)),
+        ("/measures", measure_form(scene)),
     ):
         assert send(holder, case_page + path, data, "/account/two-factor") == 302, path
+    # The approver puts one of the two proposed measures in force.
+    first = one(db, select(InterimMeasure.id).order_by(InterimMeasure.id))
+    approve = f"{case_page}/measures/{first}/approve"
+    assert send(scene.clients[Actor.APPROVER], approve, {}, "/approvals") == 302
     for name in ("Acknowledgement", "To be deleted"):
         form = {"name": name, "body": "We received {reference}."}
         assert send(admin, "/admin/templates", form, "/admin/templates") == 302
@@ -349,6 +397,8 @@ def build_scene(
         note=one(db, select(Note.id)),
         task=one(db, select(Task.id)),
         request=one(db, select(DisclosureRequest.id)),
+        measure=one(db, select(InterimMeasure.id).where(state_is(MeasureState.PROPOSED))),
+        in_force=one(db, select(InterimMeasure.id).where(state_is(MeasureState.IN_FORCE))),
         template=one(db, select(ReplyTemplate.id).where(ReplyTemplate.name == "Acknowledgement")),
         doomed=one(db, select(ReplyTemplate.id).where(ReplyTemplate.name == "To be deleted")),
     )
@@ -404,7 +454,7 @@ def check(scene: Scene, actor: Actor, endpoint: str, method: str, route: Route) 
     for name, data in forms.items():
         response = ask(client, method, scene.path(route), data)
         got = outcome(response)
-        text = response.get_data(as_text=True)
+        text = response.get_data().decode("utf-8", "replace")  # a download may be binary
         if got != expected or "Traceback" in text:
             where = f" -> {response.location}" if response.location else ""
             found.append(
@@ -427,7 +477,8 @@ def test_the_table_names_every_console_route(console_app: Flask) -> None:
     assert routes - ROUTES.keys() == set(), "routes without an expectation: add them to ROUTES"
     assert ROUTES.keys() - routes == set(), "expectations for routes that no longer exist"
     adapter = console_app.url_map.bind("console.test")
-    ids = dict.fromkeys(("case", "attachment", "task", "request", "template", "doomed"), "0" * 32)
+    names = ("case", "attachment", "task", "request", "measure", "in_force", "template", "doomed")
+    ids = dict.fromkeys(names, "0" * 32)
     for (endpoint, method), route in ROUTES.items():
         assert set(route.expected) == set(Actor), endpoint
         matched, _args = adapter.match(route.path.format(spare="1" * 32, **ids), method)

@@ -28,6 +28,7 @@ from redress.models import (
     CaseKey,
     Caseworker,
     DisclosureRequest,
+    InterimMeasure,
     KeyKind,
     Message,
     Note,
@@ -45,6 +46,8 @@ from tests.test_permission_matrix import (
     EVIDENCE_FILE,
     IDENTITY_NAME,
     NOTE,
+    RATIONALE,
+    RENEWAL,
     REPLY,
     REPLY_FILE,
     REPORT,
@@ -52,6 +55,7 @@ from tests.test_permission_matrix import (
     Actor,
     Scene,
     build_scene,
+    renew_form,
     send,
 )
 
@@ -81,6 +85,12 @@ def approve_disclosure(scene: Scene) -> None:
     """The approver approves the holder's request, so the holder may see the identity."""
     decide = f"/cases/{scene.ids['case']}/access/disclosures/{scene.ids['request']}/approve"
     assert send(scene.clients[Actor.APPROVER], decide, {}, "/approvals") == 302
+
+
+def renew_measure(scene: Scene) -> None:
+    """The holder renews the measure in force, so it has a review log."""
+    renew = f"/cases/{scene.ids['case']}/measures/{scene.ids['in_force']}/review"
+    assert send(holder(scene), renew, renew_form(scene), "/account/two-factor") == 302
 
 
 def case_page(scene: Scene) -> TestResponse:
@@ -211,6 +221,29 @@ TAMPERS = [
         DisclosureRequest.encrypted_reason,
         lambda s: DisclosureRequest.id == s.ids["request"],
         approvals_page,
+    ),
+    # The measure in force has the same rationale and stays readable on the case page.
+    Tamper(
+        "measure",
+        InterimMeasure.ciphertext,
+        lambda s: InterimMeasure.id == s.ids["measure"],
+        case_page,
+    ),
+    Tamper(
+        "measure, approvals queue",
+        InterimMeasure.ciphertext,
+        lambda s: InterimMeasure.id == s.ids["measure"],
+        approvals_page,
+        secret=RATIONALE,
+    ),
+    Tamper(
+        "measure reviews",
+        # Set once the measure has been reviewed (prepare), never None then.
+        InterimMeasure.encrypted_reviews,  # type: ignore[arg-type]
+        lambda s: InterimMeasure.id == s.ids["in_force"],
+        case_page,
+        secret=RENEWAL,
+        prepare=renew_measure,
     ),
     Tamper(
         "totp secret",

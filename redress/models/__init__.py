@@ -6,12 +6,22 @@ from redress.models.audit import AuditEvent, AuditHead
 from redress.models.base import Base, new_id
 from redress.models.case import Case, CaseField, CaseKey
 from redress.models.caseworker import Caseworker
-from redress.models.enums import Author, CaseStatus, KeyKind, Recipient, Role, SessionApp
+from redress.models.enums import (
+    Author,
+    CaseStatus,
+    KeyKind,
+    MeasureState,
+    Recipient,
+    Role,
+    SessionApp,
+)
 from redress.models.investigation import Note, Task
+from redress.models.measure import InterimMeasure
 from redress.models.message import Message
 from redress.models.organisation import BlindIndex, OrganisationKey, RecoveryCode, ReplyTemplate
 from redress.models.reporter import Reporter
 from redress.models.session_record import SessionRecord
+from redress.models.setting import OrganisationSetting
 from redress.models.submission_token import SubmissionToken
 
 __all__ = [
@@ -29,10 +39,13 @@ __all__ = [
     "Caseworker",
     "DisclosureRequest",
     "DisclosureStatus",
+    "InterimMeasure",
     "KeyKind",
+    "MeasureState",
     "Message",
     "Note",
     "OrganisationKey",
+    "OrganisationSetting",
     "Recipient",
     "RecoveryCode",
     "ReplyTemplate",

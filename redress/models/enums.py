@@ -62,3 +62,15 @@ def stored(enum_class: type[enum.StrEnum]) -> Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+class MeasureState(enum.StrEnum):
+    """An interim measure's workflow: proposed, then in force or rejected; in force until lifted.
+
+    What the measure is (its kind) is encrypted with its rationale, never kept here.
+    """
+
+    PROPOSED = "proposed"
+    IN_FORCE = "in_force"
+    REJECTED = "rejected"
+    LIFTED = "lifted"

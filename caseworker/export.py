@@ -1,0 +1,63 @@
+"""The case page's "Export" section: an encrypted copy of the case for a named recipient.
+
+A thin view over redress.export. The recipient's public key is pasted into the form; a missing or
+malformed key re-renders the case page with a 400 and the field's error. The bundle is streamed
+as a download (never stored, never cached).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+
+from caseworker.auth import login_required, permission_required
+from caseworker.cases import _render_case
+from caseworker.forms import ExportForm, ReplyForm
+from caseworker.sections import Section, register
+from redress.accounts import StaffIdentity
+from redress.casekeys import NoKeyError
+from redress.export import export_case
+from redress.export_keys import InvalidKeyError, parse_public_key
+from redress.permissions import Permission
+from redress.web import content_disposition, db, render_error, services
+
+blueprint = Blueprint("export", __name__)
+
+
+def _load(_session: Session, _case_id: str, _identity: StaffIdentity) -> dict[str, Any]:
+    return {"form": g.get("export_form") or ExportForm(formdata=None)}
+
+
+register(Section(name="export", template="_case_export.html", load=_load, order=90))
+
+
+def _recipient_key(form: ExportForm) -> bytes | None:
+    if not form.validate_on_submit():
+        return None
+    try:
+        return parse_public_key(form.recipient_key.data)
+    except InvalidKeyError as error:
+        form.recipient_key.errors.append(str(error))
+        return None
+
+
+@blueprint.post("/cases/<case_id>/export")
+@login_required
+@permission_required(Permission.WORK_ON_CASES)
+def download(case_id: str) -> ResponseReturnValue:
+    form = ExportForm()
+    recipient = _recipient_key(form)
+    if recipient is None:
+        g.export_form = form
+        return _render_case(case_id, ReplyForm(formdata=None), 400)
+    try:
+        bundle = export_case(db(), services().blobs, case_id, g.identity, recipient)
+    except NoKeyError:
+        return render_error(404)
+    response = Response(iter(bundle), mimetype="application/zip")
+    response.headers["Content-Disposition"] = content_disposition(bundle.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response

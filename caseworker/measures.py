@@ -1,0 +1,172 @@
+"""The case page's "Interim measures" section: proposals, decisions, renewals and lifting.
+
+Thin views over redress.measures. Proposals are decided from the approvals queue
+(caseworker/access.py), which lists them beside disclosure requests. A refused form re-renders
+the case page with a 400 (invalid input) or 409 (the service refused) and the typed text kept.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
+
+from caseworker.access import approvals_page
+from caseworker.auth import login_required, permission_required
+from caseworker.cases import _render_case
+from caseworker.forms import ProposeMeasureForm, ReplyForm, ReviewMeasureForm
+from caseworker.sections import Section, register
+from redress import clock, measures
+from redress.accounts import StaffIdentity
+from redress.casekeys import NoKeyError
+from redress.caselist import DUE_SOON_DAYS, Urgency
+from redress.investigation import task_owners
+from redress.models import MeasureState, Role
+from redress.permissions import Permission, allows
+from redress.web import db, render_error
+
+blueprint = Blueprint("measures", __name__)
+
+NOTICES = {
+    "proposed": "The measure was proposed. An approver other than you decides.",
+    "renewed": "The measure was renewed.",
+    "lifted": "The measure was lifted.",
+}
+STATE_LABELS = {
+    MeasureState.PROPOSED: "proposed",
+    MeasureState.IN_FORCE: "in force",
+    MeasureState.REJECTED: "rejected",
+    MeasureState.LIFTED: "lifted",
+}
+
+
+def _review_form(measure_id: str, formdata: Any = None) -> ReviewMeasureForm:
+    # Each measure in force has its own form on the page: the prefix keeps the ids unique.
+    return ReviewMeasureForm(formdata=formdata, prefix=f"review-{measure_id}")
+
+
+def _urgency(review_on: date, today: date) -> Urgency | None:
+    if review_on < today:
+        return Urgency.OVERDUE
+    if review_on <= today + timedelta(days=DUE_SOON_DAYS):
+        return Urgency.DUE_SOON
+    return None
+
+
+def _load(session: Session, case_id: str, identity: StaffIdentity) -> dict[str, Any]:
+    found = measures.list_for_case(session, case_id, identity)
+    state: dict[str, Any] = g.get("measure_state", {})
+    in_force = [m for m in found if m.state is MeasureState.IN_FORCE]
+    today = clock.today()
+    return {
+        "measures": found,
+        "labels": measures.KIND_LABELS,
+        "states": STATE_LABELS,
+        "urgency": {m.id: _urgency(m.review_on, today) for m in in_force},
+        "review_forms": {
+            m.id: state.get("review_forms", {}).get(m.id) or _review_form(m.id) for m in in_force
+        },
+        "propose_form": state.get("propose_form") or ProposeMeasureForm(formdata=None),
+        "error": state.get("error"),
+        "notice": NOTICES.get(request.args.get("measures", "")),
+        "approver": allows(identity.role, Permission.APPROVE),
+        # Someone who could approve this caseworker's proposal holds the case.
+        "second_person": any(
+            c.role is Role.APPROVER and c.id != identity.caseworker_id
+            for c in task_owners(session, case_id)
+        ),
+    }
+
+
+register(Section(name="measures", template="_case_measures.html", load=_load, order=60))
+
+
+def _refused(case_id: str, status: int, **state: Any) -> ResponseReturnValue:
+    """The case page again, with the refused form (errors, typed text) or the refusal."""
+    db().rollback()
+    g.measure_state = state
+    return _render_case(case_id, ReplyForm(formdata=None), status)
+
+
+def _done(case_id: str, notice: str) -> ResponseReturnValue:
+    return redirect(url_for("cases.show", case_id=case_id, measures=notice, _anchor="measures"))
+
+
+def _field_refused(
+    case_id: str, field: Any, error: measures.MeasureError, **state: Any
+) -> ResponseReturnValue:
+    """A date or text the service refused: shown on its field, as a validation error."""
+    field.errors.append(str(error))
+    return _refused(case_id, 400, **state)
+
+
+@blueprint.post("/cases/<case_id>/measures")
+@login_required
+@permission_required(Permission.WORK_ON_CASES)
+def propose(case_id: str) -> ResponseReturnValue:
+    form = ProposeMeasureForm()
+    if not form.validate_on_submit():
+        return _refused(case_id, 400, propose_form=form)
+    try:
+        measures.propose(
+            db(),
+            case_id,
+            g.identity,
+            measures.MeasureKind(form.measure_kind.data),
+            form.measure_rationale.data,
+            form.measure_review_on.data,
+        )
+    except NoKeyError:
+        return render_error(404)
+    except measures.ReviewDateError as error:
+        return _field_refused(case_id, form.measure_review_on, error, propose_form=form)
+    except measures.MeasureTextError as error:
+        return _field_refused(case_id, form.measure_rationale, error, propose_form=form)
+    return _done(case_id, "proposed")
+
+
+@blueprint.post("/cases/<case_id>/measures/<measure_id>/review")
+@login_required
+@permission_required(Permission.WORK_ON_CASES)
+def review(case_id: str, measure_id: str) -> ResponseReturnValue:
+    form = _review_form(measure_id, request.form)
+    valid = form.validate_on_submit()
+    if valid and not (form.renew.data or form.lift.data):
+        # Never lift by default: the button pressed says which.
+        form.form_errors.append("Please choose Renew or Lift.")
+        valid = False
+    if valid and form.renew.data and form.review_on.data is None:
+        form.review_on.errors.append("Please give the new review date.")
+        valid = False
+    if not valid:
+        return _refused(case_id, 400, review_forms={measure_id: form})
+    renew_to = form.review_on.data if form.renew.data else None
+    try:
+        measures.review(db(), case_id, measure_id, g.identity, form.reason.data, renew_to=renew_to)
+    except (NoKeyError, measures.UnknownMeasureError):
+        return render_error(404)
+    except measures.ReviewDateError as error:
+        return _field_refused(case_id, form.review_on, error, review_forms={measure_id: form})
+    except measures.MeasureTextError as error:
+        return _field_refused(case_id, form.reason, error, review_forms={measure_id: form})
+    except measures.MeasureError as error:
+        return _refused(case_id, 409, error=str(error))
+    return _done(case_id, "renewed" if renew_to else "lifted")
+
+
+@blueprint.post("/cases/<case_id>/measures/<measure_id>/<any(approve, reject):verdict>")
+@login_required
+@permission_required(Permission.APPROVE)
+def decide(case_id: str, measure_id: str, verdict: str) -> ResponseReturnValue:
+    try:
+        measures.decide(db(), case_id, measure_id, g.identity, approve=verdict == "approve")
+    except (NoKeyError, measures.UnknownMeasureError):
+        return render_error(404)
+    except measures.SelfApprovalError as error:
+        return approvals_page(str(error), 403)
+    except measures.MeasureError as error:
+        return approvals_page(str(error), 409)
+    return redirect(url_for("access.approvals", measure=verdict))
