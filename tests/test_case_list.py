@@ -191,6 +191,7 @@ def test_review_dates_of_measures_in_force_are_shown_and_flagged(
         ("B0000001", MeasureState.IN_FORCE, 30),
         ("B0000001", MeasureState.IN_FORCE, 1),
         ("B0000002", MeasureState.IN_FORCE, -1),
+        ("B0000002", MeasureState.IN_FORCE, 2),  # due soon, but the overdue one comes first
         ("B0000002", MeasureState.PROPOSED, -3),
         ("B0000003", MeasureState.REJECTED, 0),
     )
