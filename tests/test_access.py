@@ -269,6 +269,7 @@ def test_disclosure_needs_another_approver_who_read_the_reason_and_every_view_is
     assert post(alice, case_id, f"/cases/{case_id}/access/grant", grantee=carol_id) == 302
     queue = carol.get("/approvals").get_data(as_text=True)
     assert reason in queue
+    assert 'aria-label="Approve the request on case ' in queue
     assert post(carol, case_id, f"{decide}/approve") == 302
     assert only_request(db, case_id).status is DisclosureStatus.APPROVED
     assert copies_of_kind(db, alice_id, KeyKind.IDENTITY) == [case_id]

@@ -103,6 +103,8 @@ def test_propose_approve_renew_lift(
     queue = page(carol, "/approvals")
     assert "Remote disable" in queue
     assert RATIONALE in queue
+    for verdict in ("Approve", "Reject"):
+        assert f'aria-label="{verdict} the measure on case ' in queue
     assert decide(carol, case_id, measure.id, "approve") == 302
     measure = only_measure(db, case_id)
     assert (measure.state, measure.decided_by, measure.decided_on) == (
