@@ -19,7 +19,7 @@ from caseworker.forms import ExportForm, ReplyForm
 from caseworker.sections import Section, register
 from redress.accounts import StaffIdentity
 from redress.casekeys import NoKeyError
-from redress.export import export_case
+from redress.export import MissingFileError, export_case
 from redress.export_keys import InvalidKeyError, parse_public_key
 from redress.permissions import Permission
 from redress.web import content_disposition, db, render_error, services
@@ -57,6 +57,12 @@ def download(case_id: str) -> ResponseReturnValue:
         bundle = export_case(db(), services().blobs, case_id, g.identity, recipient)
     except NoKeyError:
         return render_error(404)
+    except MissingFileError:
+        return render_error(
+            500,
+            "The export was not made",
+            "A file of this case is missing from storage. Restore it from a backup and try again.",
+        )
     response = Response(iter(bundle), mimetype="application/zip")
     response.headers["Content-Disposition"] = content_disposition(bundle.filename)
     response.headers["Cache-Control"] = "no-store"

@@ -30,7 +30,7 @@ from crypto.sealing import seal_to
 from redress import audit, casekeys, clock, contexts
 from redress import export_format as fmt
 from redress.accounts import StaffIdentity
-from redress.blobs import BlobStore
+from redress.blobs import BlobNotFoundError, BlobStore
 from redress.export_keys import fingerprint
 from redress.models import (
     Attachment,
@@ -44,6 +44,11 @@ from redress.models import (
     Task,
     new_id,
 )
+
+
+class MissingFileError(Exception):
+    """A file of the case is missing from the blob store: no export is made."""
+
 
 # What an export carries: never the identity key or anything under it.
 EXPORTED_KEYS = (KeyKind.THREAD, KeyKind.INTERNAL)
@@ -230,6 +235,16 @@ def _archive(
     yield sink.take()
 
 
+def _check_files(store: BlobStore, attachments: list[Attachment]) -> None:
+    """Every file is there before the download starts: once it has, a missing one could only
+    cut the archive short."""
+    for attachment in attachments:
+        try:
+            store.open(attachment.blob_id).close()
+        except BlobNotFoundError:
+            raise MissingFileError(attachment.id) from None
+
+
 def export_case(
     db: Session,
     store: BlobStore,
@@ -239,7 +254,8 @@ def export_case(
 ) -> CaseExport:
     """Seal the case for ``recipient_public`` and audit it; the archive streams on iteration.
 
-    NoKeyError if the caseworker does not hold the case (both its thread and internal keys).
+    NoKeyError if the caseworker does not hold the case (both its thread and internal keys);
+    MissingFileError if a file of the case is missing from the blob store.
     """
     keys = {
         kind: casekeys.open_caseworker_key(
@@ -249,6 +265,7 @@ def export_case(
     }
     case = db.get_one(Case, case_id)
     attachments = _attachments(db, case_id)
+    _check_files(store, attachments)
     items = _items(db, case_id, attachments)
     files = [{"id": a.id, "path": fmt.FILES_DIR + a.id} for a in attachments]
     listing = fmt.listing_digest(

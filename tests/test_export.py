@@ -398,6 +398,22 @@ def test_only_holders_export_and_a_bad_key_is_refused(
     ).all()
 
 
+def test_a_missing_file_stops_the_export_before_it_starts(
+    scene: Scene, console_app: Flask, run: Run
+) -> None:
+    key_text = new_key(run, scene.tmp / "recipient.key")
+    blob_id = scene.db.scalars(select(Attachment.blob_id)).first()
+    assert blob_id
+    console_app.extensions["redress"].blobs.delete(blob_id)
+    response = scene.export(key_text)
+    assert response.status_code == 500
+    assert "A file of this case is missing from storage" in response.get_data(as_text=True)
+    scene.db.expire_all()
+    assert not scene.db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "case.exported")
+    ).all()
+
+
 # Without a database: keys and names.
 
 
