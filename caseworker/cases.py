@@ -78,7 +78,7 @@ def index() -> ResponseReturnValue:
     ), (200 if valid else 400)
 
 
-def _render_case(
+def render_case(
     case_id: str, form: ReplyForm, status: int = 200, template_id: str | None = None
 ) -> ResponseReturnValue:
     """The case page; with `template_id`, the reply starts from that template, filled in."""
@@ -121,7 +121,7 @@ def show(case_id: str) -> ResponseReturnValue:
     carried = carried_text("cases.reply", case_id)
     if carried is not None:  # typed before the session expired (caseworker/auth.py)
         form.text.data = carried
-    return _render_case(case_id, form, template_id=request.args.get("template"))
+    return render_case(case_id, form, template_id=request.args.get("template"))
 
 
 @blueprint.post("/cases/<case_id>/reply")
@@ -130,7 +130,7 @@ def show(case_id: str) -> ResponseReturnValue:
 def reply(case_id: str) -> ResponseReturnValue:
     form = ReplyForm()
     if not form.validate_on_submit():
-        return _render_case(case_id, form, 400)
+        return render_case(case_id, form, 400)
     try:
         casework.reply(
             db(), services().blobs, case_id, g.identity, form.text.data, uploads("attachments")

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from caseworker.auth import login_required, permission_required
-from caseworker.cases import _render_case
+from caseworker.cases import render_case
 from caseworker.forms import ExportForm, ReplyForm
 from caseworker.sections import Section, register
 from redress.accounts import StaffIdentity
@@ -52,7 +52,7 @@ def download(case_id: str) -> ResponseReturnValue:
     recipient = _recipient_key(form)
     if recipient is None:
         g.export_form = form
-        return _render_case(case_id, ReplyForm(formdata=None), 400)
+        return render_case(case_id, ReplyForm(formdata=None), 400)
     try:
         bundle = export_case(db(), services().blobs, case_id, g.identity, recipient)
     except NoKeyError:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 from caseworker.auth import carried_text, login_required, permission_required
-from caseworker.cases import _render_case
+from caseworker.cases import render_case
 from caseworker.forms import EvidenceForm, NoteForm, ReplyForm, TaskForm
 from caseworker.sections import Section, register
 from redress import investigation
@@ -65,7 +65,7 @@ def _refused(case_id: str, **forms: FlaskForm) -> ResponseReturnValue:
     """The case page again with the refused form, its errors and typed text, and a 400."""
     db().rollback()
     g.investigation_forms = forms
-    return _render_case(case_id, ReplyForm(formdata=None), 400)
+    return render_case(case_id, ReplyForm(formdata=None), 400)
 
 
 def _done(case_id: str, notice: str) -> ResponseReturnValue:

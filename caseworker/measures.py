@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from caseworker.access import approvals_page
 from caseworker.auth import login_required, permission_required
-from caseworker.cases import _render_case
+from caseworker.cases import render_case
 from caseworker.forms import ProposeMeasureForm, ReplyForm, ReviewMeasureForm
 from caseworker.sections import Section, register
 from redress import clock, measures
@@ -88,7 +88,7 @@ def _refused(case_id: str, status: int, **state: Any) -> ResponseReturnValue:
     """The case page again, with the refused form (errors, typed text) or the refusal."""
     db().rollback()
     g.measure_state = state
-    return _render_case(case_id, ReplyForm(formdata=None), status)
+    return render_case(case_id, ReplyForm(formdata=None), status)
 
 
 def _done(case_id: str, notice: str) -> ResponseReturnValue:

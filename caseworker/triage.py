@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from caseworker.auth import login_required, permission_required
-from caseworker.cases import _render_case
+from caseworker.cases import render_case
 from caseworker.forms import ReplyForm, StatusForm, TriageForm
 from caseworker.sections import Section, register
 from redress import settings, status_updates, taxonomy
@@ -93,7 +93,7 @@ def save(case_id: str) -> ResponseReturnValue:
     form = TriageForm()
     if not form.validate_on_submit():
         g.triage_form = form
-        return _render_case(case_id, ReplyForm(formdata=None), 400)
+        return render_case(case_id, ReplyForm(formdata=None), 400)
     try:
         saved = save_triage(db(), case_id, g.identity, form.to_triage())
     except NoKeyError:
@@ -111,7 +111,7 @@ def change_status(case_id: str) -> ResponseReturnValue:
     form = StatusForm()
     if not form.validate_on_submit():
         g.status_form = form
-        return _render_case(case_id, ReplyForm(formdata=None), 400)
+        return render_case(case_id, ReplyForm(formdata=None), 400)
     try:
         status_updates.change_case_status(
             db(),
@@ -130,5 +130,5 @@ def change_status(case_id: str) -> ResponseReturnValue:
             f"A case that is {status_name(error.current)} cannot be moved to "
             f"{status_name(error.requested)}. Nothing was changed."
         )
-        return _render_case(case_id, ReplyForm(formdata=None), 400)
+        return render_case(case_id, ReplyForm(formdata=None), 400)
     return redirect(url_for("cases.show", case_id=case_id, status="changed", _anchor="triage"))
