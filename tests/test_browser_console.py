@@ -9,6 +9,10 @@ file. Bob, added after the report arrived and so holding nothing until the grant
 report and the note. The reporter logs back in with the receipt, reads the status update and the
 reply, downloads the file, and sees nothing of the internal note or the triage. No page answers
 with a server error and the server prints no traceback.
+
+axe-core then audits the console as a caseworker, an approver and an administrator see it: the
+case list, a case page with an interim measure and with refused forms, the approvals queue, the
+accounts and the settings page.
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, Response, expect
 
+from redress.settings import SETTINGS_BY_NAME
 from tests.helpers import Authenticator
+from tests.support.axe import PageSnapshot, audit, axe_or_unavailable, describe_audit, failing_only
 from tests.support.browser import launched_browser
 from tests.support.servers import RunningCommand, clean_environment, run_redress, start_serving
 from tests.test_browser import (
@@ -59,7 +66,7 @@ class Instance:
     command: RunningCommand
     intake: str
     console: str
-    add_caseworker: Callable[[str], Account]
+    add_caseworker: Callable[..., Account]
 
 
 @pytest.fixture
@@ -71,8 +78,10 @@ def redress(tmp_path: Path) -> Iterator[Instance]:
     instance = tmp_path / "instance"
     create_instance(instance, environ)
 
-    def add_caseworker(username: str) -> Account:
-        added = run_redress(["--instance", str(instance), "caseworker", "add", username], environ)
+    def add_caseworker(username: str, role: str = "caseworker") -> Account:
+        added = run_redress(
+            ["--instance", str(instance), "caseworker", "add", username, "--role", role], environ
+        )
         return Account(
             username,
             printed_value(added.stdout, "password"),
@@ -116,8 +125,9 @@ def visit(browser: Browser) -> Iterator[Visit]:
     assert server_errors == []
 
 
-def first_sign_in(page: Page, console: str, account: Account) -> None:
-    """Sign in with the one-time password and a fresh TOTP code; change the passphrase."""
+def first_sign_in(page: Page, console: str, account: Account, home: str = "Cases") -> None:
+    """Sign in with the one-time password and a fresh TOTP code; change the passphrase; land on
+    the role's home page, headed `home`."""
     page.goto(f"{console}login")
     page.get_by_label("Username", exact=True).fill(account.username)
     page.get_by_label("Passphrase", exact=True).fill(account.password)
@@ -128,8 +138,7 @@ def first_sign_in(page: Page, console: str, account: Account) -> None:
     page.get_by_label("New passphrase", exact=True).fill(NEW_PASSPHRASE)
     page.get_by_label("New passphrase again", exact=True).fill(NEW_PASSPHRASE)
     page.get_by_role("button", name="Change passphrase").click()
-    page.wait_for_url(console, timeout=SLOW_MS)
-    expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name=home, exact=True)).to_be_visible(timeout=SLOW_MS)
 
 
 def open_only_case(page: Page) -> str:
@@ -180,10 +189,10 @@ def add_note(page: Page, note: str) -> None:
     expect(page.locator("section#investigation .notes")).to_contain_text(note)
 
 
-def grant(page: Page, username: str) -> None:
+def grant(page: Page, username: str, role: str = "caseworker") -> None:
     section = page.locator("section#access")
     section.get_by_label("Grant this case to", exact=True).select_option(
-        label=f"{username} (caseworker)"
+        label=f"{username} ({role})"
     )
     section.get_by_role("button", name="Grant access").click()
     page.wait_for_url(re.compile(r"access=granted"))
@@ -264,3 +273,56 @@ def test_console_walk_in_browser(redress: Instance, visit: Visit) -> None:
         assert country not in shown
 
     assert token not in redress.command.output
+
+
+def test_axe_finds_no_serious_violations_in_the_console(
+    redress: Instance, visit: Visit, browser: Browser
+) -> None:
+    """axe-core (WCAG 2.0/2.1 A and AA, best practices) on the console's pages as each role
+    sees them, with a case holding a measure, and on forms answered with errors."""
+    axe = axe_or_unavailable()
+    alice = redress.add_caseworker("alice")
+    carol = redress.add_caseworker("carol", "approver")
+    root = redress.add_caseworker("root", "administrator")
+    with visit(redress.intake) as reporter:
+        send_report(reporter, redress.intake, "The tracker was sold to a ministry.", "a.bin", b"a")
+    seen: list[PageSnapshot] = []
+
+    with visit(redress.console) as page:
+        first_sign_in(page, redress.console, alice)
+        seen.append(PageSnapshot.of(page, "case list"))
+        open_only_case(page)
+        section = page.locator("section#measures")
+        section.get_by_label("Measure", exact=True).select_option(label="Suspend updates")
+        section.get_by_label("Rationale", exact=True).fill("Updates keep reaching the devices.")
+        section.get_by_role("button", name="Propose measure").click()
+        expect(page.get_by_role("link", name="Please give a review date")).to_be_visible()
+        seen.append(PageSnapshot.of(page, "case page, measure refused"))
+        review_on = (date.today() + timedelta(days=30)).isoformat()
+        page.locator("section#measures").get_by_label("Review by", exact=True).fill(review_on)
+        page.locator("section#measures").get_by_role("button", name="Propose measure").click()
+        expect(page.locator("section#measures")).to_contain_text("Suspend updates – proposed")
+        seen.append(PageSnapshot.of(page, "case page"))
+        page.get_by_role("button", name="Download encrypted export").click()
+        expect(page.locator("section#export .error")).to_be_visible()
+        seen.append(PageSnapshot.of(page, "case page, export refused"))
+        grant(page, carol.username, "approver")
+    with visit(redress.console) as page:
+        first_sign_in(page, redress.console, carol)
+        page.goto(f"{redress.console}approvals")
+        expect(page.get_by_role("button", name="Approve")).to_have_count(1)
+        seen.append(PageSnapshot.of(page, "approvals"))
+    with visit(redress.console) as page:
+        first_sign_in(page, redress.console, root, home="Accounts")
+        seen.append(PageSnapshot.of(page, "accounts"))
+        page.goto(f"{redress.console}admin/settings")
+        page.get_by_label(SETTINGS_BY_NAME["feedback_days"].label, exact=True).fill("0")
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.locator(".error").first).to_be_visible()
+        seen.append(PageSnapshot.of(page, "settings, refused"))
+
+    found = audit(browser, seen, axe)
+    print(f"axe-core on the console:\n{describe_audit(found)}")
+    failing = failing_only(found)
+    assert not failing, "serious or critical axe violations:\n" + describe_audit(failing)
+    assert list(found) == [snapshot.name for snapshot in seen]

@@ -41,14 +41,12 @@ from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
 from redress import totp
 from redress.web import LANGUAGES, RIGHT_TO_LEFT
-from tests.support.availability import unavailable
 from tests.support.axe import (
-    AxeUnavailable,
     PageSnapshot,
-    Violation,
     audit,
-    axe_source,
+    axe_or_unavailable,
     describe_audit,
+    failing_only,
     replay,
 )
 from tests.support.browser import launched_browser
@@ -150,10 +148,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def axe() -> str:
     """The axe-core script from tests/browser/node_modules."""
-    try:
-        return axe_source()
-    except AxeUnavailable as error:
-        unavailable(str(error))
+    return axe_or_unavailable()
 
 
 @contextmanager
@@ -584,10 +579,7 @@ def test_axe_finds_no_serious_violations(axe: str, walk: Walk, browser: Browser)
     found = audit(browser, walk.pages, axe)
     report = describe_audit(found)
     print(f"axe-core on every intake page in {walk.language}:\n{report}")
-    failing: dict[str, list[Violation]] = {
-        name: [item for item in violations if item.failing] for name, violations in found.items()
-    }
-    failing = {name: items for name, items in failing.items() if items}
+    failing = failing_only(found)
     assert not failing, f"serious or critical axe violations ({walk.language}):\n" + describe_audit(
         failing
     )

@@ -22,6 +22,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, Route
 
+from tests.support.availability import unavailable
 from tests.support.servers import REPO_ROOT
 
 PACKAGE_DIR = REPO_ROOT / "tests" / "browser"
@@ -63,6 +64,14 @@ def axe_source(path: Path = AXE_SCRIPT) -> str:
             f"axe-core is not installed at {path}; run `npm ci --prefix tests/browser` "
             "(`make test` does when npm is available)"
         ) from None
+
+
+def axe_or_unavailable() -> str:
+    """The axe-core script; without it the test skips, or fails in CI (availability.py)."""
+    try:
+        return axe_source()
+    except AxeUnavailable as error:
+        unavailable(str(error))
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,12 @@ def audit(
         for snapshot in snapshots:
             found[snapshot.name] = run_axe(replayer.show(snapshot), source)
     return found
+
+
+def failing_only(found: dict[str, list[Violation]]) -> dict[str, list[Violation]]:
+    """The pages with serious or critical violations, and only those violations."""
+    failing = {name: [item for item in items if item.failing] for name, items in found.items()}
+    return {name: items for name, items in failing.items() if items}
 
 
 def describe_audit(found: dict[str, list[Violation]]) -> str:
