@@ -373,7 +373,7 @@ class TaskForm(FlaskForm):  # type: ignore[misc]
     task_due = DateField(
         "Due on (optional)",
         validators=[Optional()],
-        description="A date such as 2025-03-31.",
+        description="A date as year-month-day (YYYY-MM-DD).",
     )
     add_task = SubmitField("Add task")
 
@@ -433,7 +433,7 @@ class ProposeMeasureForm(FlaskForm):  # type: ignore[misc]
     )
     measure_review_on = DateField(
         "Review by",
-        validators=[DataRequired("Please give a review date, such as 2025-03-31.")],
+        validators=[DataRequired("Please give a review date as year-month-day (YYYY-MM-DD).")],
         description="A date after today by which the measure is reviewed.",
     )
     propose_measure = SubmitField("Propose measure")
@@ -445,7 +445,8 @@ class ReviewMeasureForm(FlaskForm):  # type: ignore[misc]
     review_on = DateField(
         "New review date (to renew)",
         validators=[Optional()],
-        description="A date after today, such as 2025-03-31; needed to renew, not to lift.",
+        description="A date after today, as year-month-day (YYYY-MM-DD); needed to renew, "
+        "not to lift.",
     )
     reason = _measure_text("Reason", "Please give a reason.")
     renew = SubmitField("Renew")
