@@ -7,7 +7,6 @@ the case page with a 400 (invalid input) or 409 (the service refused) and the ty
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, g, redirect, request, url_for
@@ -22,7 +21,7 @@ from caseworker.sections import Section, register
 from redress import clock, measures
 from redress.accounts import StaffIdentity
 from redress.casekeys import NoKeyError
-from redress.caselist import DUE_SOON_DAYS, Urgency
+from redress.caselist import urgency_of
 from redress.investigation import task_owners
 from redress.models import MeasureState, Role
 from redress.permissions import Permission, allows
@@ -48,14 +47,6 @@ def _review_form(measure_id: str, formdata: Any = None) -> ReviewMeasureForm:
     return ReviewMeasureForm(formdata=formdata, prefix=f"review-{measure_id}")
 
 
-def _urgency(review_on: date, today: date) -> Urgency | None:
-    if review_on < today:
-        return Urgency.OVERDUE
-    if review_on <= today + timedelta(days=DUE_SOON_DAYS):
-        return Urgency.DUE_SOON
-    return None
-
-
 def _load(session: Session, case_id: str, identity: StaffIdentity) -> dict[str, Any]:
     found = measures.list_for_case(session, case_id, identity)
     state: dict[str, Any] = g.get("measure_state", {})
@@ -65,7 +56,7 @@ def _load(session: Session, case_id: str, identity: StaffIdentity) -> dict[str, 
         "measures": found,
         "labels": measures.KIND_LABELS,
         "states": STATE_LABELS,
-        "urgency": {m.id: _urgency(m.review_on, today) for m in in_force},
+        "urgency": {m.id: urgency_of(m.review_on, today) for m in in_force},
         "review_forms": {
             m.id: state.get("review_forms", {}).get(m.id) or _review_form(m.id) for m in in_force
         },

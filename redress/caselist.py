@@ -194,17 +194,25 @@ def next_review() -> ScalarSelect[date]:
     )
 
 
-def urgency(
-    due: SQLColumnExpression[date | None] | ScalarSelect[date],
-    today: date,
-    soon_days: int = DUE_SOON_DAYS,
-) -> ColumnElement[str | None]:
-    """How near a deadline is: overdue the day after it, due soon from `soon_days` before."""
+def urgency(today: date) -> ColumnElement[str | None]:
+    """The urgency of the case's current deadline, in SQL (urgency_of tells it for a date)."""
+    due = current_due()
     return case(
         (due < today, Urgency.OVERDUE.value),
-        (due <= today + timedelta(days=soon_days), Urgency.DUE_SOON.value),
+        (due <= today + timedelta(days=DUE_SOON_DAYS), Urgency.DUE_SOON.value),
         else_=None,
     )
+
+
+def urgency_of(due: date | None, today: date) -> Urgency | None:
+    """How near a deadline is: overdue the day after it, due soon from DUE_SOON_DAYS before."""
+    if due is None:
+        return None
+    if due < today:
+        return Urgency.OVERDUE
+    if due <= today + timedelta(days=DUE_SOON_DAYS):
+        return Urgency.DUE_SOON
+    return None
 
 
 OPEN = tuple(status for status in CaseStatus if status is not CaseStatus.CLOSED)
@@ -281,8 +289,8 @@ def _beyond(keys: SortKeys, boundary: tuple[Any, ...], backwards: bool) -> Colum
 
 
 def _with_urgency(level: Urgency, today: date) -> ColumnElement[bool]:
-    """Cases whose current deadline or earliest review date has this urgency, as urgency()
-    tells, written as date ranges the indexes and planners can use."""
+    """Cases whose current deadline or earliest review date has this urgency, as urgency() and
+    urgency_of tell, written as date ranges the indexes and planners can use."""
     soon = today + timedelta(days=DUE_SOON_DAYS)
 
     def within(due: SQLColumnExpression[date | None], urgent: Urgency) -> ColumnElement[bool]:
@@ -304,14 +312,18 @@ def _with_urgency(level: Urgency, today: date) -> ColumnElement[bool]:
     )
 
 
-def _holds_key(case_id: Any, caseworker_id: str) -> ColumnElement[bool]:
-    """The caseworker's sealed copy of the case's thread key (one at most per case)."""
+def _copies_of(caseworker_id: str) -> ColumnElement[bool]:
+    """The caseworker's sealed copies of thread keys: one per case they can list."""
     return and_(
         CaseKey.caseworker_id == caseworker_id,
         CaseKey.recipient == R.CASEWORKER,
         CaseKey.kind == KeyKind.THREAD,
-        CaseKey.case_id == case_id,
     )
+
+
+def _holds_key(case_id: Any, caseworker_id: str) -> ColumnElement[bool]:
+    """The caseworker's sealed copy of the case's thread key (one at most per case)."""
+    return and_(_copies_of(caseworker_id), CaseKey.case_id == case_id)
 
 
 def _visible(query: _Q, caseworker_id: str) -> _Q:
@@ -334,12 +346,7 @@ def _counts_of_all(db: Session, caseworker_id: str) -> dict[CaseStatus, int]:
         select(Case.status, func.count())
         .select_from(CaseKey)
         .outerjoin(Case, and_(Case.id == CaseKey.case_id, Case.status.in_(OPEN)))
-        .where(
-            CaseKey.caseworker_id == caseworker_id,
-            CaseKey.recipient == R.CASEWORKER,
-            CaseKey.kind == KeyKind.THREAD,
-            ~casekeys.excluded(CaseKey.case_id, caseworker_id),
-        )
+        .where(_copies_of(caseworker_id), ~casekeys.excluded(CaseKey.case_id, caseworker_id))
         .group_by(Case.status)
     )
     counts = dict.fromkeys(CaseStatus, 0)
@@ -351,11 +358,7 @@ def _counts_of_all(db: Session, caseworker_id: str) -> dict[CaseStatus, int]:
 def _visible_total(db: Session, caseworker_id: str) -> int:
     """How many cases the caseworker can list, counted from their keys alone: their copies of
     thread keys, less those of cases they are excluded from."""
-    copies = select(func.count()).where(
-        CaseKey.caseworker_id == caseworker_id,
-        CaseKey.recipient == R.CASEWORKER,
-        CaseKey.kind == KeyKind.THREAD,
-    )
+    copies = select(func.count()).where(_copies_of(caseworker_id))
     stale = select(func.count()).where(
         CaseExclusion.caseworker_id == caseworker_id,
         select(CaseKey.case_id).where(_holds_key(CaseExclusion.case_id, caseworker_id)).exists(),
@@ -492,7 +495,6 @@ def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> Case
         db, chosen, keys, position, identity.caseworker_id, total - (pages - 1) * PAGE_SIZE
     )
     ids = seek.query.subquery()
-    review = next_review()
     unread = (
         select(func.count())
         .where(Message.case_id == Case.id, _UNREAD_MESSAGE)
@@ -504,9 +506,8 @@ def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> Case
             Case,
             Caseworker.username,
             unread,
-            urgency(current_due(), today),
-            review,
-            urgency(review, today),
+            urgency(today),
+            next_review(),
         )
         .join(ids, ids.c.id == Case.id)
         .outerjoin(Caseworker, Caseworker.id == Case.assignee_id)
@@ -534,9 +535,9 @@ def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> Case
             unread_count,
             Urgency(level) if level else None,
             review_on,
-            Urgency(review_level) if review_level else None,
+            urgency_of(review_on, today),
         )
-        for case, assignee, unread_count, level, review_on, review_level in found
+        for case, assignee, unread_count, level, review_on in found
     ]
     has_previous = beyond if seek.backwards else seek.anchored
     has_next = seek.anchored if seek.backwards else beyond
