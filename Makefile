@@ -45,7 +45,7 @@ lint: $(STAMP)
 # changed strings come out untranslated or fuzzy: tests/test_translations.py fails until they are
 # translated. Locations are file names only and the output is sorted, so moving code does not
 # churn the catalogs.
-TRANSLATIONS := redress/translations
+TRANSLATIONS := redress/i18n/translations
 translations: $(STAMP)
 	$(BIN)/pybabel extract --mapping-file=babel.cfg --keyword=_l --keyword=lazy_gettext \
 		--add-location=file --sort-output --add-comments=Translators: --project=Redress \

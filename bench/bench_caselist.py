@@ -35,12 +35,13 @@ from sqlalchemy.orm import Session
 from bench.harness import Result
 from caseworker import create_app
 from crypto.keys import generate_keypair, keypair_from_private, unwrap_private_key
-from redress import clock, totp
-from redress.accounts import NewAccount, add_caseworker
-from redress.blind_index import index_digest, open_index_key
-from redress.caselist import PAGE_SIZE
-from redress.migrations import upgrade
-from redress.models import (
+from redress.casework.caselist import PAGE_SIZE
+from redress.keys.blind_index import index_digest, open_index_key
+from redress.staff import totp
+from redress.staff.accounts import NewAccount, add_caseworker
+from redress.store import clock
+from redress.store.migrations import upgrade
+from redress.store.models import (
     Author,
     Base,
     BlindIndex,

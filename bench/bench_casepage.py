@@ -32,13 +32,14 @@ from bench.harness import Result
 from caseworker import create_app as create_console
 from crypto.keys import generate_keypair, keypair_from_private, unwrap_private_key
 from intake import create_app as create_intake
-from redress import casekeys, clock
-from redress.accounts import NewAccount, add_caseworker
-from redress.attachments import commit_with_uploads
-from redress.messages import post_message
-from redress.migrations import upgrade
-from redress.models import Author, Case, Caseworker, KeyKind, Role
-from redress.uploads import EncryptedUpload
+from redress.cases.attachments import commit_with_uploads
+from redress.cases.messages import post_message
+from redress.cases.uploads import EncryptedUpload
+from redress.keys import casekeys
+from redress.staff.accounts import NewAccount, add_caseworker
+from redress.store import clock
+from redress.store.migrations import upgrade
+from redress.store.models import Author, Case, Caseworker, KeyKind, Role
 from tests.support.instance import CHEAP_KDF, throwaway_config
 
 MESSAGES = 200

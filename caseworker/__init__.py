@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from redress.config import Config, load_config
-from redress.web import configure_app
+from redress.store.config import Config, load_config
+from redress.web.app import configure_app
 
 
 def create_app(config: Config | None = None) -> Flask:

@@ -19,12 +19,12 @@ from caseworker import cases
 from caseworker.auth import login_required, permission_required
 from caseworker.forms import AssignForm, DisclosureRequestForm, ExcludeForm, GrantForm
 from caseworker.sections import Section, register
-from redress import access, disclosure, measures
-from redress.accounts import StaffIdentity
-from redress.casekeys import NoKeyError
-from redress.models import Case, KeyKind
-from redress.permissions import Permission, allows
-from redress.web import db, render_error
+from redress.casework import access, disclosure, measures
+from redress.keys.casekeys import NoKeyError
+from redress.keys.permissions import Permission, allows
+from redress.staff.accounts import StaffIdentity
+from redress.store.models import Case, KeyKind
+from redress.web.app import db, render_error
 
 blueprint = Blueprint("access", __name__)
 

@@ -12,8 +12,8 @@ from flask.typing import ResponseReturnValue
 from caseworker.auth import login_required
 from caseworker.forms import ConfirmPassphraseForm
 from crypto.errors import CryptoError
-from redress import accounts, recovery_codes, staff
-from redress.web import db, render_error
+from redress.staff import accounts, administration, recovery_codes
+from redress.web.app import db, render_error
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
 
@@ -26,7 +26,7 @@ def _render(
     reveal: ConfirmPassphraseForm,
     codes: ConfirmPassphraseForm,
     status: int = 200,
-    enrolment: staff.Enrolment | None = None,
+    enrolment: administration.Enrolment | None = None,
 ) -> ResponseReturnValue:
     page = render_template(
         "account_two_factor.html",
@@ -62,7 +62,7 @@ def reveal() -> ResponseReturnValue:
     if not _confirmed(reveal_form, "two_factor.viewed"):
         return _render(reveal_form, codes_form, 400)
     try:
-        enrolment = staff.own_enrolment(db(), g.identity)
+        enrolment = administration.own_enrolment(db(), g.identity)
     except CryptoError:
         return render_error(
             500,

@@ -7,10 +7,10 @@ from flask.typing import ResponseReturnValue
 
 from caseworker.auth import login_required, permission_required
 from caseworker.forms import AccountStateForm, NewAccountForm
-from redress import staff
-from redress.models import Role
-from redress.permissions import Permission
-from redress.web import db, render_error, services
+from redress.keys.permissions import Permission
+from redress.staff import administration
+from redress.store.models import Role
+from redress.web.app import db, render_error, services
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -20,7 +20,7 @@ def _render_accounts(
 ) -> ResponseReturnValue:
     page = render_template(
         "admin_accounts.html",
-        accounts=staff.list_accounts(db()),
+        accounts=administration.list_accounts(db()),
         form=form,
         state_form=AccountStateForm(),
         problem=problem,
@@ -43,10 +43,10 @@ def create() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_accounts(form, 400)
     try:
-        account = staff.create_account(
+        account = administration.create_account(
             db(), g.identity, form.username.data, Role(form.role.data), kdf=services().config.kdf
         )
-    except staff.UsernameTaken:
+    except administration.UsernameTaken:
         form.username.errors.append("Another account already has this username.")
         return _render_accounts(form, 400)
     # Rendered straight from the POST, never stored: the credentials appear on this page only.
@@ -54,7 +54,7 @@ def create() -> ResponseReturnValue:
         "admin_created.html",
         account=account,
         role=Role(form.role.data),
-        enrolment=staff.Enrolment(account.username, account.totp_secret),
+        enrolment=administration.Enrolment(account.username, account.totp_secret),
     )
 
 
@@ -62,10 +62,10 @@ def _set_active(account_id: str, active: bool) -> ResponseReturnValue:
     if not AccountStateForm().validate_on_submit():
         return render_error(400)
     try:
-        staff.set_active(db(), g.identity, account_id, active)
-    except staff.AccountNotFound:
+        administration.set_active(db(), g.identity, account_id, active)
+    except administration.AccountNotFound:
         return render_error(404)
-    except staff.SelfDeactivation:
+    except administration.SelfDeactivation:
         return _render_accounts(NewAccountForm(), 400, "You cannot deactivate your own account.")
     return redirect(url_for("admin.accounts"))
 

@@ -8,9 +8,11 @@ from wtforms import SelectChoice
 
 from caseworker.auth import login_required, permission_required
 from caseworker.forms import AuditFilterForm
-from redress import audit, clock, staff
-from redress.permissions import Permission
-from redress.web import db
+from redress import audit
+from redress.keys.permissions import Permission
+from redress.staff import administration
+from redress.store import clock
+from redress.web.app import db
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -22,17 +24,19 @@ def log() -> ResponseReturnValue:
     form = AuditFilterForm(formdata=request.args)
     form.action.choices = [
         SelectChoice("", "Any action"),
-        *(SelectChoice(action, action) for action in staff.audit_actions(db())),
+        *(SelectChoice(action, action) for action in administration.audit_actions(db())),
     ]
     form.caseworker.choices = [
         SelectChoice("", "Anyone"),
-        *(SelectChoice(worker_id, name) for worker_id, name in staff.staff_names(db())),
+        *(SelectChoice(worker_id, name) for worker_id, name in administration.staff_names(db())),
     ]
     valid = form.validate() if request.args else True
     filters = (
-        staff.AuditFilter(form.action.data, (form.case.data or "").strip(), form.caseworker.data)
+        administration.AuditFilter(
+            form.action.data, (form.case.data or "").strip(), form.caseworker.data
+        )
         if valid
-        else staff.AuditFilter()
+        else administration.AuditFilter()
     )
     page_number = request.args.get("page", 1, type=int) or 1
     problem = audit.verify_chain(db())
@@ -45,7 +49,7 @@ def log() -> ResponseReturnValue:
         detail={**filters.as_detail(), "page": page_number},
     )
     db().commit()
-    page = staff.audit_page(db(), filters, page_number)
+    page = administration.audit_page(db(), filters, page_number)
     return render_template(
         "audit_log.html", form=form, page=page, problem=problem, filters=filters
     ), (200 if valid else 400)

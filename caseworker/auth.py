@@ -13,12 +13,12 @@ from flask.typing import ResponseReturnValue
 
 from caseworker.forms import LoginForm, LogoutForm, PassphraseForm
 from crypto.keys import keypair_from_private
-from redress import accounts
-from redress.blind_index import distribute_index_key
-from redress.models import Caseworker, SessionApp
-from redress.permissions import Permission, allows, home_endpoint
-from redress.sessions import SessionPolicy
-from redress.web import (
+from redress.keys.blind_index import distribute_index_key
+from redress.keys.permissions import Permission, allows, home_endpoint
+from redress.keys.sessions import SessionPolicy
+from redress.staff import accounts
+from redress.store.models import Caseworker, SessionApp
+from redress.web.app import (
     begin_key_session,
     current_key_session,
     db,

@@ -12,13 +12,15 @@ from caseworker.auth import carried_text, login_required, permission_required
 from caseworker.forms import STATUS_LABELS, CaseFilterForm, ReplyForm
 from caseworker.sections import load_sections
 from crypto.errors import CryptoError
-from redress import audit, caselist, casework, clock, reply_templates
-from redress.casekeys import NoKeyError
-from redress.cleaning import NOT_CLEANED_REASONS, REMOVED_LABELS
-from redress.messages import SYSTEM_TEXTS
-from redress.permissions import Permission
-from redress.questions import QUESTIONS_BY_ID
-from redress.web import db, render_error, send_decrypted, services, uploads
+from redress import audit
+from redress.cases.messages import SYSTEM_TEXTS
+from redress.cases.questions import QUESTIONS_BY_ID
+from redress.casework import case_file, caselist, reply_templates
+from redress.keys.casekeys import NoKeyError
+from redress.keys.permissions import Permission
+from redress.reporting.cleaning import NOT_CLEANED_REASONS, REMOVED_LABELS
+from redress.store import clock
+from redress.web.app import db, render_error, send_decrypted, services, uploads
 
 blueprint = Blueprint("cases", __name__)
 
@@ -83,7 +85,7 @@ def render_case(
 ) -> ResponseReturnValue:
     """The case page; with `template_id`, the reply starts from that template, filled in."""
     try:
-        case_file = casework.open_case(db(), case_id, g.identity)
+        opened = case_file.open_case(db(), case_id, g.identity)
         sections = load_sections(db(), case_id, g.identity)
     except NoKeyError:
         return render_error(404)
@@ -94,11 +96,11 @@ def render_case(
         except reply_templates.UnknownTemplateError:
             template_missing = True
         else:
-            form.text.data = reply_templates.fill(template.body, case_file.summary)
+            form.text.data = reply_templates.fill(template.body, opened.summary)
     return (
         render_template(
             "case.html",
-            case=case_file,
+            case=opened,
             sections=sections,
             form=form,
             reply_templates=reply_templates.list_templates(db()),
@@ -132,7 +134,7 @@ def reply(case_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_case(case_id, form, 400)
     try:
-        casework.reply(
+        case_file.reply(
             db(), services().blobs, case_id, g.identity, form.text.data, uploads("attachments")
         )
     except NoKeyError:
@@ -145,7 +147,9 @@ def reply(case_id: str) -> ResponseReturnValue:
 @permission_required(Permission.WORK_ON_CASES)
 def download(case_id: str, attachment_id: str) -> ResponseReturnValue:
     try:
-        view, chunks = casework.download(db(), services().blobs, case_id, attachment_id, g.identity)
+        view, chunks = case_file.download(
+            db(), services().blobs, case_id, attachment_id, g.identity
+        )
     except NoKeyError:
         return render_error(404)
     except CryptoError:

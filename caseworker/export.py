@@ -17,12 +17,12 @@ from caseworker.auth import login_required, permission_required
 from caseworker.cases import render_case
 from caseworker.forms import ExportForm, ReplyForm
 from caseworker.sections import Section, register
-from redress.accounts import StaffIdentity
-from redress.casekeys import NoKeyError
-from redress.export import MissingFileError, export_case
-from redress.export_keys import InvalidKeyError, parse_public_key
-from redress.permissions import Permission
-from redress.web import content_disposition, db, render_error, services
+from redress.export.recipient_keys import InvalidKeyError, parse_public_key
+from redress.export.writer import MissingFileError, export_case
+from redress.keys.casekeys import NoKeyError
+from redress.keys.permissions import Permission
+from redress.staff.accounts import StaffIdentity
+from redress.web.app import content_disposition, db, render_error, services
 
 blueprint = Blueprint("export", __name__)
 

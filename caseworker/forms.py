@@ -27,14 +27,21 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from redress import reply_templates, taxonomy
-from redress.caselist import DUE_SOON_DAYS, FILTER_FACETS, CaseFilter, Position, Sort, Urgency
-from redress.investigation import NOTE_MAX_LENGTH, TASK_TITLE_MAX_LENGTH
-from redress.measures import KIND_LABELS, TEXT_MAX_LENGTH
-from redress.models import CaseStatus, Role
-from redress.settings import SETTINGS_BY_NAME
-from redress.text import clean_text
-from redress.triage import RATIONALE_MAX_LENGTH, Triage
+from redress.cases.settings import SETTINGS_BY_NAME
+from redress.casework import reply_templates, taxonomy
+from redress.casework.caselist import (
+    DUE_SOON_DAYS,
+    FILTER_FACETS,
+    CaseFilter,
+    Position,
+    Sort,
+    Urgency,
+)
+from redress.casework.investigation import NOTE_MAX_LENGTH, TASK_TITLE_MAX_LENGTH
+from redress.casework.measures import KIND_LABELS, TEXT_MAX_LENGTH
+from redress.casework.triage import RATIONALE_MAX_LENGTH, Triage
+from redress.store.models import CaseStatus, Role
+from redress.store.text import clean_text
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]

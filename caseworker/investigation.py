@@ -20,12 +20,12 @@ from caseworker.auth import carried_text, login_required, permission_required
 from caseworker.cases import render_case
 from caseworker.forms import EvidenceForm, NoteForm, ReplyForm, TaskForm
 from caseworker.sections import Section, register
-from redress import investigation
-from redress.access import Colleague
-from redress.accounts import StaffIdentity
-from redress.casekeys import NoKeyError
-from redress.permissions import Permission
-from redress.web import db, render_error, services, uploads
+from redress.casework import investigation
+from redress.casework.access import Colleague
+from redress.keys.casekeys import NoKeyError
+from redress.keys.permissions import Permission
+from redress.staff.accounts import StaffIdentity
+from redress.web.app import db, render_error, services, uploads
 
 blueprint = Blueprint("investigation", __name__)
 

@@ -18,14 +18,15 @@ from caseworker.auth import login_required, permission_required
 from caseworker.cases import render_case
 from caseworker.forms import ProposeMeasureForm, ReplyForm, ReviewMeasureForm
 from caseworker.sections import Section, register
-from redress import clock, measures
-from redress.accounts import StaffIdentity
-from redress.casekeys import NoKeyError
-from redress.caselist import urgency_of
-from redress.investigation import task_owners
-from redress.models import MeasureState, Role
-from redress.permissions import Permission, allows
-from redress.web import db, render_error
+from redress.casework import measures
+from redress.casework.caselist import urgency_of
+from redress.casework.investigation import task_owners
+from redress.keys.casekeys import NoKeyError
+from redress.keys.permissions import Permission, allows
+from redress.staff.accounts import StaffIdentity
+from redress.store import clock
+from redress.store.models import MeasureState, Role
+from redress.web.app import db, render_error
 
 blueprint = Blueprint("measures", __name__)
 

@@ -8,10 +8,10 @@ from flask.typing import ResponseReturnValue
 
 from caseworker.auth import login_required, permission_required
 from caseworker.forms import ReplyTemplateForm
-from redress import reply_templates
-from redress.models import ReplyTemplate
-from redress.permissions import Permission
-from redress.web import db, render_error
+from redress.casework import reply_templates
+from redress.keys.permissions import Permission
+from redress.store.models import ReplyTemplate
+from redress.web.app import db, render_error
 
 blueprint = Blueprint("templates", __name__, url_prefix="/admin/templates")
 

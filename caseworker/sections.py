@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from redress.accounts import StaffIdentity
+from redress.staff.accounts import StaffIdentity
 
 Loader = Callable[[Session, str, StaffIdentity], dict[str, Any]]
 

@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 
 from caseworker.auth import login_required, permission_required
 from caseworker.forms import SettingsForm
-from redress import settings
-from redress.permissions import Permission
-from redress.web import db, services
+from redress.cases import settings
+from redress.keys.permissions import Permission
+from redress.web.app import db, services
 
 blueprint = Blueprint("settings", __name__, url_prefix="/admin")
 

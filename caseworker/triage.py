@@ -18,14 +18,15 @@ from caseworker.auth import login_required, permission_required
 from caseworker.cases import render_case
 from caseworker.forms import ReplyForm, StatusForm, TriageForm
 from caseworker.sections import Section, register
-from redress import settings, status_updates, taxonomy
-from redress.accounts import StaffIdentity
-from redress.casekeys import NoKeyError
-from redress.models import CaseStatus
-from redress.permissions import Permission
-from redress.triage import CHOICES, InvalidTriageError, Triage, read_triage, save_triage
-from redress.web import db, render_error, services
-from redress.workflow import TransitionError
+from redress.cases import settings
+from redress.cases.workflow import TransitionError
+from redress.casework import status_updates, taxonomy
+from redress.casework.triage import CHOICES, InvalidTriageError, Triage, read_triage, save_triage
+from redress.keys.casekeys import NoKeyError
+from redress.keys.permissions import Permission
+from redress.staff.accounts import StaffIdentity
+from redress.store.models import CaseStatus
+from redress.web.app import db, render_error, services
 
 blueprint = Blueprint("triage", __name__)
 

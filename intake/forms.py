@@ -25,8 +25,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from redress.questions import QUESTIONS, Answer, Kind, Question
-from redress.text import clean_text
+from redress.cases.questions import QUESTIONS, Answer, Kind, Question
+from redress.store.text import clean_text
 
 MAX_MESSAGE_CHARS = 50_000
 INCOMPLETE_FORM = _l("This form is incomplete. Please open it again.")

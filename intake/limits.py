@@ -14,9 +14,9 @@ from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from redress.config import Config
-from redress.throttle import Busy, KdfSlots, WindowBudget
-from redress.web import render_error
+from redress.reporting.throttle import Busy, KdfSlots, WindowBudget
+from redress.store.config import Config
+from redress.web.app import render_error
 
 # How long a request may wait in the queue for a key-derivation slot.
 KDF_WAIT_SECONDS = 10.0

@@ -23,15 +23,15 @@ from intake.forms import (
     ReportForm,
 )
 from intake.limits import kdf_slot, limits
-from redress import reporters, submission_tokens, submissions
-from redress.casekeys import NoKeyError
-from redress.cleaning import NOT_CLEANED_REASONS, REMOVED_LABELS, clean_uploads
-from redress.messages import SYSTEM_TEXTS
-from redress.models import CaseStatus, SessionApp
-from redress.questions import QUESTIONS
-from redress.sessions import SessionPolicy
-from redress.submission_tokens import AlreadySubmittedError
-from redress.web import (
+from redress.cases.messages import SYSTEM_TEXTS
+from redress.cases.questions import QUESTIONS
+from redress.keys.casekeys import NoKeyError
+from redress.keys.sessions import SessionPolicy
+from redress.reporting import reporters, submission_tokens, submissions
+from redress.reporting.cleaning import NOT_CLEANED_REASONS, REMOVED_LABELS, clean_uploads
+from redress.reporting.submission_tokens import AlreadySubmittedError
+from redress.store.models import CaseStatus, SessionApp
+from redress.web.app import (
     LANGUAGE_COOKIE,
     LANGUAGES,
     begin_key_session,

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from caseworker import create_app as create_console
 from crypto.keys import KeyPair, generate_keypair
 from intake import create_app as create_intake
-from redress.accounts import NewAccount, add_caseworker
-from redress.config import Config
-from redress.db import Database
-from redress.migrations import upgrade
-from redress.models import Role
+from redress.staff.accounts import NewAccount, add_caseworker
+from redress.store.config import Config
+from redress.store.db import Database
+from redress.store.migrations import upgrade
+from redress.store.models import Role
 from tests.support.availability import unavailable
 from tests.support.instance import throwaway_config
 from tests.support.postgres import (

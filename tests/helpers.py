@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from redress import totp
+from redress.staff import totp
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _SUBMISSION_TOKEN = re.compile(r'name="submission_token" type="hidden" value="([0-9a-f]{64})"')

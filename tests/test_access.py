@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed, seal_to
-from redress import contexts
-from redress.models import (
+from redress.keys import contexts
+from redress.store.models import (
     AuditEvent,
     Case,
     CaseField,

@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from redress import audit, clock
-from redress.models import AuditEvent, Caseworker, Role
+from redress import audit
+from redress.store import clock
+from redress.store.models import AuditEvent, Caseworker, Role
 from tests.helpers import Authenticator, console_login
 from tests.test_console_accounts import NEW, post, shown, sign_in, signed_in
 

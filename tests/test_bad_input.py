@@ -11,11 +11,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import redress.reporters as reporters
+import redress.reporting.reporters as reporters
 from crypto.receipts import new_receipt
 from intake import create_app
-from redress.config import Config
-from redress.models import Attachment, AuditEvent, Case, Message, Reporter
+from redress.store.config import Config
+from redress.store.models import Attachment, AuditEvent, Case, Message, Reporter
 from tests.helpers import (
     Authenticator,
     case_ids,

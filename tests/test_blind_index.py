@@ -9,16 +9,16 @@ from sqlalchemy.orm import Session
 
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed
-from redress import contexts
-from redress.accounts import authenticate
-from redress.blind_index import (
+from redress.keys import contexts
+from redress.keys.blind_index import (
     INDEX_KEY,
     index_digest,
     normalise,
     open_index_key,
     set_case_index,
 )
-from redress.models import BlindIndex, Case, OrganisationKey, Recipient, Role
+from redress.staff.accounts import authenticate
+from redress.store.models import BlindIndex, Case, OrganisationKey, Recipient, Role
 from tests.helpers import Authenticator, console_login, submit_report
 
 

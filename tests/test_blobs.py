@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from redress.blobs import BlobNotFoundError, LocalBlobStore
+from redress.store.blobs import BlobNotFoundError, LocalBlobStore
 
 
 @pytest.fixture

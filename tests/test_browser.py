@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from redress import totp
-from redress.web import SECURITY_HEADERS
+from redress.staff import totp
+from redress.web.app import SECURITY_HEADERS
 from tests.support.browser import launched_browser
 from tests.support.servers import (
     RunningCommand,

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, Response, expect
 
-from redress.settings import SETTINGS_BY_NAME
+from redress.cases.settings import SETTINGS_BY_NAME
 from tests.helpers import Authenticator
 from tests.support.axe import PageSnapshot, audit, axe_or_unavailable, describe_audit, failing_only
 from tests.support.browser import launched_browser

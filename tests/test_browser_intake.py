@@ -39,8 +39,8 @@ from babel.support import Translations
 from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
-from redress import totp
-from redress.web import LANGUAGES, RIGHT_TO_LEFT
+from redress.staff import totp
+from redress.web.app import LANGUAGES, RIGHT_TO_LEFT
 from tests.support.axe import (
     PageSnapshot,
     audit,
@@ -60,7 +60,7 @@ from tests.support.servers import (
 
 pytestmark = pytest.mark.browser
 
-TRANSLATIONS = REPO_ROOT / "redress" / "translations"
+TRANSLATIONS = REPO_ROOT / "redress" / "i18n" / "translations"
 LANGUAGE_CODES = tuple(LANGUAGES)  # en, es, fr, ar
 RECEIPT = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}")
 CASE_PATH = re.compile(r"/cases/[0-9a-f]{32}")

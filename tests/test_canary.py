@@ -60,11 +60,11 @@ from werkzeug.test import TestResponse
 
 from crypto.receipts import normalise_receipt
 from crypto.streams import STREAM_CHUNK_SIZE
-from redress.blobs import LocalBlobStore
-from redress.config import Config
-from redress.db import Database
-from redress.models import Attachment, Case, Message, Reporter
-from redress.questions import QUESTIONS, Kind
+from redress.cases.questions import QUESTIONS, Kind
+from redress.store.blobs import LocalBlobStore
+from redress.store.config import Config
+from redress.store.db import Database
+from redress.store.models import Attachment, Case, Message, Reporter
 from tests.helpers import (
     Authenticator,
     case_ids,
@@ -781,7 +781,7 @@ def serving(instance: Path, output_dir: Path) -> Iterator[Server]:
     stdout_path, stderr_path = output_dir / "server.stdout", output_dir / "server.stderr"
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "redress.cli", "serve"],
+            [sys.executable, "-m", "redress.platform.cli", "serve"],
             env=environ,
             # The work tree, as `make run` does: the venv's editable install only finds the
             # packages from there (see the report on this test).
@@ -832,7 +832,7 @@ def test_a_real_server_keeps_nothing_readable(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "redress.cli",
+            "redress.platform.cli",
             "--instance",
             str(instance),
             "init",

@@ -17,9 +17,10 @@ from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from bench.bench_caselist import seed_cases
-from redress import clock, workflow
-from redress.blind_index import INDEX_KEY
-from redress.models import (
+from redress.cases import workflow
+from redress.keys.blind_index import INDEX_KEY
+from redress.store import clock
+from redress.store.models import (
     Case,
     CaseExclusion,
     CaseStatus,

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from PIL import Image
 
-from redress import metadata
+from redress.reporting import metadata
 from tests.helpers import (
     Authenticator,
     case_ids,

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import update
 
 from crypto.recovery import combine_recovery_shares
-from redress import totp
-from redress.accounts import authenticate
-from redress.blobs import LocalBlobStore
-from redress.cli import main
-from redress.config import load_config
-from redress.db import Database
-from redress.models import AuditEvent
+from redress.platform.cli import main
+from redress.staff import totp
+from redress.staff.accounts import authenticate
+from redress.store.blobs import LocalBlobStore
+from redress.store.config import load_config
+from redress.store.db import Database
+from redress.store.models import AuditEvent
 from tests.helpers import Authenticator
 
 

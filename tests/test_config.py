@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from intake import create_app
-from redress.config import ConfigError, load_config
-from redress.instance import InstanceExistsError, create_instance
+from redress.platform.instance import InstanceExistsError, create_instance
+from redress.store.config import ConfigError, load_config
 
 
 @pytest.fixture(scope="module")

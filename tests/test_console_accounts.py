@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from redress.models import AuditEvent, Base, Caseworker, Role, SessionRecord
-from redress.web import CONTENT_SECURITY_POLICY
+from redress.store.models import AuditEvent, Base, Caseworker, Role, SessionRecord
+from redress.web.app import CONTENT_SECURITY_POLICY
 from tests.conftest import Staff
 from tests.helpers import Authenticator, change_passphrase, console_login, csrf_token
 

@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto.keys import unwrap_private_key
-from redress import clock, sessions, totp
-from redress.accounts import MAX_BACKOFF, LoginError, authenticate
-from redress.models import AuditEvent, Caseworker, Role, SessionRecord
+from redress.keys import sessions
+from redress.staff import totp
+from redress.staff.accounts import MAX_BACKOFF, LoginError, authenticate
+from redress.store import clock
+from redress.store.models import AuditEvent, Caseworker, Role, SessionRecord
 from tests.helpers import Authenticator, change_passphrase, console_login, csrf_token
 
 NEW = "a long and new passphrase"

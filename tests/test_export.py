@@ -31,10 +31,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from redress.cli import main
-from redress.export_keys import InvalidKeyError, parse_public_key
-from redress.export_open import safe_name
-from redress.models import (
+from redress.export.reader import safe_name
+from redress.export.recipient_keys import InvalidKeyError, parse_public_key
+from redress.platform.cli import main
+from redress.store.models import (
     Attachment,
     AuditEvent,
     CaseField,

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from crypto.fields import decrypt_field
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed
-from redress import clock, contexts, sessions
-from redress.models import (
+from redress.keys import contexts, sessions
+from redress.store import clock
+from redress.store.models import (
     CaseField,
     CaseKey,
     KeyKind,

@@ -18,10 +18,12 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from crypto.keys import keypair_from_private, unwrap_private_key
-from redress import clock, investigation
-from redress.accounts import StaffIdentity
-from redress.config import Config
-from redress.models import (
+from redress.casework import investigation
+from redress.casework.timeline import build_timeline
+from redress.staff.accounts import StaffIdentity
+from redress.store import clock
+from redress.store.config import Config
+from redress.store.models import (
     Attachment,
     AuditEvent,
     Base,
@@ -35,7 +37,6 @@ from redress.models import (
     SessionRecord,
     Task,
 )
-from redress.timeline import build_timeline
 from tests.conftest import Staff
 from tests.helpers import (
     Authenticator,

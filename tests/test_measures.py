@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from redress import clock
-from redress.models import AuditEvent, InterimMeasure, MeasureState, Role
+from redress.store import clock
+from redress.store.models import AuditEvent, InterimMeasure, MeasureState, Role
 from tests.conftest import Staff
 from tests.helpers import csrf_token
 from tests.test_access import audited, new_case, post, sign_in, worker_id

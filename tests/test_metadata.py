@@ -18,9 +18,9 @@ import pytest
 from PIL import Image, ImageOps, PngImagePlugin
 from PIL.ExifTags import GPS, IFD, Base
 
-from redress import metadata
-from redress.metadata import MAX_CLEAN_BYTES, clean
-from redress.metadata import tiff as tiff_cleaner
+from redress.reporting import metadata
+from redress.reporting.metadata import MAX_CLEAN_BYTES, clean
+from redress.reporting.metadata import tiff as tiff_cleaner
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRETS = [b"Jane Whistle", b"Canon", b"EOS 5D", b"ACME Surveillance", b"51.5"]
@@ -560,7 +560,7 @@ def test_a_file_with_nothing_to_remove_is_cleaned_with_nothing_listed() -> None:
 
 _NO_WRITES = """
 import os, resource, signal, sys, tempfile
-from redress.metadata import clean
+from redress.reporting.metadata import clean
 from tests.test_metadata import all_samples
 samples = all_samples()
 before = set(os.listdir(tempfile.gettempdir()))

@@ -24,8 +24,8 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from redress import clock
-from redress.models import (
+from redress.store import clock
+from redress.store.models import (
     Attachment,
     Case,
     DisclosureRequest,

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from redress import clock
-from redress.models import AuditEvent, Case, CaseStatus, OrganisationSetting, Role
+from redress.store import clock
+from redress.store.models import AuditEvent, Case, CaseStatus, OrganisationSetting, Role
 from tests.conftest import Staff
 from tests.helpers import csrf_token, submit_report
 from tests.test_access import sign_in

@@ -15,9 +15,11 @@ from crypto.errors import IntegrityError
 from crypto.fields import decrypt_field
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed
-from redress import audit, clock, contexts
-from redress.db import Database
-from redress.models import (
+from redress import audit
+from redress.keys import contexts
+from redress.store import clock
+from redress.store.db import Database
+from redress.store.models import (
     Attachment,
     AuditEvent,
     Base,

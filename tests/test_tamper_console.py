@@ -20,8 +20,10 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from werkzeug.test import TestResponse
 
-from redress import totp
-from redress.models import (
+from redress.casework.triage import TRIAGE_FIELD
+from redress.reporting.submissions import IDENTITY_FIELD, REPORT_FIELD
+from redress.staff import totp
+from redress.store.models import (
     Attachment,
     AuditEvent,
     CaseField,
@@ -36,9 +38,7 @@ from redress.models import (
     Recipient,
     Task,
 )
-from redress.submissions import IDENTITY_FIELD, REPORT_FIELD
-from redress.triage import TRIAGE_FIELD
-from redress.web import services
+from redress.web.app import services
 from tests.conftest import Staff
 from tests.helpers import console_login, csrf_token
 from tests.test_access import NEW

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from crypto.receipts import new_receipt
 from intake import create_app as create_intake
 from intake.limits import IntakeLimits
-from redress.config import Config
-from redress.models import Case
-from redress.throttle import Busy, KdfSlots, WindowBudget
+from redress.reporting.throttle import Busy, KdfSlots, WindowBudget
+from redress.store.config import Config
+from redress.store.models import Case
 from tests.helpers import reporter_login, submit_report
 
 

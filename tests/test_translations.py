@@ -22,11 +22,11 @@ from babel.numbers import format_decimal
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from redress.web import LANGUAGES, RIGHT_TO_LEFT
+from redress.web.app import LANGUAGES, RIGHT_TO_LEFT
 from tests.helpers import confirm_receipt, csrf_token, receipt_from, submit_report
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGS = ROOT / "redress" / "translations"
+CATALOGS = ROOT / "redress" / "i18n" / "translations"
 TRANSLATED = sorted(set(LANGUAGES) - {"en"})
 # The keywords `make translations` extracts with, besides Babel's defaults.
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
@@ -85,7 +85,7 @@ def shown(text: str, page: str) -> bool:
 def test_extraction_covers_the_intake_and_core_but_not_the_console() -> None:
     folders = {Path(filename).parts[0] for filename, _message in extracted()}
     assert folders == {"intake", "redress"}
-    assert "redress/templates/_fields.html" in {filename for filename, _message in extracted()}
+    assert "redress/web/templates/_fields.html" in {filename for filename, _message in extracted()}
 
 
 def test_template_matches_the_code() -> None:

@@ -15,10 +15,13 @@ from werkzeug.test import TestResponse
 
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed
-from redress import contexts
-from redress.blind_index import INDEX_KEY
-from redress.messages import SYSTEM_TEXTS
-from redress.models import (
+from redress.cases.messages import SYSTEM_TEXTS
+from redress.cases.workflow import ALLOWED_TRANSITIONS
+from redress.casework.status_updates import update_template
+from redress.casework.triage import TRIAGE_FIELD, cases_matching
+from redress.keys import contexts
+from redress.keys.blind_index import INDEX_KEY
+from redress.store.models import (
     AuditEvent,
     Base,
     BlindIndex,
@@ -31,9 +34,6 @@ from redress.models import (
     Recipient,
     Role,
 )
-from redress.status_updates import update_template
-from redress.triage import TRIAGE_FIELD, cases_matching
-from redress.workflow import ALLOWED_TRANSITIONS
 from tests.conftest import Staff
 from tests.helpers import (
     Authenticator,

@@ -6,14 +6,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from redress.models import Case, CaseStatus
-from redress.workflow import (
+from redress.cases.workflow import (
     ALLOWED_TRANSITIONS,
     TransitionError,
     acknowledgement_due,
     change_status,
     is_overdue,
 )
+from redress.store.models import Case, CaseStatus
 
 RECEIVED = date(2026, 3, 2)
 

@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 
 from crypto.params import KdfParams
-from redress.config import Config, Secrets
+from redress.store.config import Config, Secrets
 
 CHEAP_KDF = KdfParams(opslimit=1, memlimit=8192)
 

@@ -33,7 +33,7 @@ def redress_command() -> list[str]:
     script = Path(sys.executable).with_name("redress")
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
-    return [sys.executable, "-m", "redress.cli"]
+    return [sys.executable, "-m", "redress.platform.cli"]
 
 
 def clean_environment(home: Path, **settings: str) -> dict[str, str]:

@@ -1,0 +1,187 @@
+"""Attachments of a case: storing an encrypted upload against a case, listing and reading them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto.errors import CryptoError
+from crypto.fields import decrypt_field, encrypt_field
+from crypto.streams import decrypt_stream
+from redress.cases.uploads import EncryptedUpload
+from redress.keys import contexts
+from redress.store.blobs import BlobStore
+from redress.store.models import Attachment, KeyKind
+
+# Upper bounds of the coarse size classes kept in clear (exact sizes are encrypted).
+_SIZE_BUCKETS = [
+    (100 * 1024, "<100KB"),
+    (1024 * 1024, "<1MB"),
+    (10 * 1024 * 1024, "<10MB"),
+    (100 * 1024 * 1024, "<100MB"),
+    (1024 * 1024 * 1024, "<1GB"),
+]
+
+
+def size_bucket(size: int) -> str:
+    for bound, label in _SIZE_BUCKETS:
+        if size < bound:
+            return label
+    return ">=1GB"
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: str
+    message_id: str | None
+    # None when the metadata failed its integrity check.
+    filename: str | None
+    content_type: str
+    size: int | None
+    # What metadata removal did: {"cleaned": bool, "removed": [labels], "reason": code or None}.
+    cleaning: dict[str, Any] | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.filename is not None
+
+
+def attach_upload(
+    db: Session,
+    case_id: str,
+    case_key: bytes,
+    key_kind: KeyKind,
+    upload: EncryptedUpload,
+    *,
+    message_id: str | None,
+    today: date,
+) -> Attachment:
+    """Record an upload against a case: its file key and metadata encrypted under the case key."""
+    upload.finish()
+    meta = {
+        "name": upload.filename,
+        "type": upload.content_type,
+        "size": upload.size,
+        "cleaning": upload.cleaning,
+    }
+    attachment = Attachment(
+        id=upload.attachment_id,
+        case_id=case_id,
+        message_id=message_id,
+        key_kind=key_kind,
+        blob_id=upload.blob_id,
+        encrypted_file_key=encrypt_field(
+            case_key, upload.file_key, contexts.attachment_file_key(case_id, upload.attachment_id)
+        ),
+        encrypted_meta=encrypt_field(
+            case_key,
+            json.dumps(meta, ensure_ascii=False).encode(),
+            contexts.attachment_meta(case_id, upload.attachment_id),
+        ),
+        size_bucket=size_bucket(upload.size),
+        added_on=today,
+    )
+    db.add(attachment)
+    return attachment
+
+
+def commit_with_uploads(db: Session, store: BlobStore, uploads: Sequence[EncryptedUpload]) -> None:
+    """Make the blobs durable, then commit the rows naming them; on any failure undo both."""
+    try:
+        for upload in uploads:
+            upload.commit()
+        db.commit()
+    except BaseException:
+        db.rollback()
+        for upload in uploads:
+            if upload.committed:
+                store.delete(upload.blob_id)
+            else:
+                upload.discard()
+        raise
+
+
+def collect_orphan_blobs(db: Session, store: BlobStore, older_than: timedelta) -> int:
+    """Delete committed blobs no attachment names (a worker died between writing the blob and
+    committing its row) and stale pending files; returns how many blobs were deleted.
+
+    Only blobs older than `older_than` are considered, so a submission being committed right
+    now is never touched.
+    """
+    cutoff = time.time() - older_than.total_seconds()
+    referenced = set(db.scalars(select(Attachment.blob_id)))
+    deleted = 0
+    for blob_id in list(store.ids()):
+        if blob_id not in referenced and store.modified_at(blob_id) < cutoff:
+            store.delete(blob_id)
+            deleted += 1
+    store.sweep_pending(older_than)
+    return deleted
+
+
+def _view(attachment: Attachment, case_key: bytes) -> AttachmentView:
+    context = contexts.attachment_meta(attachment.case_id, attachment.id)
+    try:
+        meta = json.loads(decrypt_field(case_key, attachment.encrypted_meta, context))
+        cleaning = meta.get("cleaning")
+        return AttachmentView(
+            attachment.id,
+            attachment.message_id,
+            str(meta["name"]),
+            str(meta["type"]),
+            int(meta["size"]),
+            cleaning if isinstance(cleaning, dict) else None,
+        )
+    except (CryptoError, ValueError, KeyError, TypeError):
+        return AttachmentView(attachment.id, attachment.message_id, None, "", None)
+
+
+def attachments_by_message(
+    db: Session, case_id: str, thread_key: bytes
+) -> dict[str | None, list[AttachmentView]]:
+    """Thread attachments of a case grouped by message (None: attached to the report itself)."""
+    grouped: dict[str | None, list[AttachmentView]] = {}
+    rows = db.scalars(
+        select(Attachment)
+        .where(Attachment.case_id == case_id, Attachment.key_kind == KeyKind.THREAD)
+        .order_by(Attachment.added_on, Attachment.id)
+    )
+    for attachment in rows:
+        grouped.setdefault(attachment.message_id, []).append(_view(attachment, thread_key))
+    return grouped
+
+
+def read_attachment(
+    store: BlobStore, attachment: Attachment, case_key: bytes
+) -> tuple[AttachmentView, Iterator[bytes]]:
+    """Metadata and a generator of authenticated plaintext chunks; raises CryptoError if tampered.
+
+    The generator raises on a truncated or altered blob part-way through; callers streaming it
+    to a client must abort the response rather than end it normally.
+    """
+    view = _view(attachment, case_key)
+    file_key = decrypt_field(
+        case_key,
+        attachment.encrypted_file_key,
+        contexts.attachment_file_key(attachment.case_id, attachment.id),
+    )
+    if not view.intact:
+        raise CryptoError("attachment metadata failed its integrity check")
+
+    def chunks() -> Iterator[bytes]:
+        with store.open(attachment.blob_id) as blob:
+            yield from decrypt_stream(file_key, blob, contexts.attachment_stream(attachment.id))
+
+    stream = chunks()
+    # Authenticate the first chunk here, so a damaged file (most fit in one chunk) is reported
+    # by the caller before any response starts, not in the middle of sending it.
+    first = next(stream, b"")
+    return view, itertools.chain([first], stream)

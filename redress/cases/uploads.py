@@ -1,0 +1,116 @@
+"""Attachments encrypted while they are received: plaintext never touches the disk.
+
+An :class:`EncryptedUpload` is a write-only file object handed to the multipart parser in place
+of Werkzeug's spooled temporary file. Every write is encrypted under a fresh random file key and
+streamed as ciphertext into a pending blob. The file key, name and media type stay in memory
+until the submission is stored, when they are encrypted under the case key
+(:mod:`redress.attachments`). An upload that is never committed is discarded with its blob.
+"""
+
+from __future__ import annotations
+
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from crypto.keys import random_key
+from crypto.streams import StreamEncryptor, decrypt_stream
+from redress.keys import contexts
+from redress.store.blobs import BlobStore
+from redress.store.models.base import new_id
+
+
+class FileTooLarge(RequestEntityTooLarge):
+    """One file went over the per-file limit (the whole request is refused)."""
+
+
+class EncryptedUpload:
+    """One incoming file, encrypted chunk by chunk into a pending blob."""
+
+    def __init__(
+        self, store: BlobStore, filename: str, content_type: str, *, max_bytes: int
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.attachment_id = new_id()
+        self.filename = filename
+        self.content_type = content_type
+        self.file_key = random_key()
+        # What metadata cleaning did to this file (set by redress.cleaning), for the reporter
+        # and, encrypted with the file's other metadata, for caseworkers.
+        self.cleaning: dict[str, object] | None = None
+        self._store = store
+        self._pending = store.create()
+        self._encryptor = StreamEncryptor(
+            self.file_key, self._pending.file, contexts.attachment_stream(self.attachment_id)
+        )
+        self._finished = False
+        self.committed = False
+
+    # The file-object surface the multipart parser uses.
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def write(self, data: bytes) -> int:
+        if self._encryptor.plaintext_size + len(data) > self.max_bytes:
+            raise FileTooLarge()
+        return self._encryptor.write(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Werkzeug rewinds a finished part with ``seek(0)``: that is where the stream ends."""
+        if (offset, whence) != (0, 0):
+            raise OSError("an encrypted upload can only be finished, not repositioned")
+        self.finish()
+        return 0
+
+    def finish(self) -> None:
+        if not self._finished:
+            self._encryptor.finish()
+            self._finished = True
+
+    def plaintext(self) -> bytes:
+        """The whole file decrypted into memory; callers bound the size they ask this for."""
+        self.finish()
+        self._pending.file.flush()
+        with self._pending.reopen() as ciphertext:
+            chunks = decrypt_stream(
+                self.file_key, ciphertext, contexts.attachment_stream(self.attachment_id)
+            )
+            return b"".join(chunks)
+
+    def replace_content(self, data: bytes) -> None:
+        """Store `data` instead (a copy cleaned of metadata), under a fresh key and blob."""
+        replacement = self._store.create()
+        file_key = random_key()
+        encryptor = StreamEncryptor(
+            file_key, replacement.file, contexts.attachment_stream(self.attachment_id)
+        )
+        encryptor.write(data)
+        encryptor.finish()
+        self._pending.discard()
+        self._pending, self.file_key, self._encryptor = replacement, file_key, encryptor
+
+    @property
+    def size(self) -> int:
+        return self._encryptor.plaintext_size
+
+    @property
+    def is_empty_field(self) -> bool:
+        """A file input left empty arrives as a part with no name and no content."""
+        return not self.filename and self.size == 0
+
+    @property
+    def blob_id(self) -> str:
+        return self._pending.blob_id
+
+    def commit(self) -> str:
+        """Make the blob durable and visible; returns its id."""
+        self.finish()
+        self._pending.commit()
+        self.committed = True
+        return self._pending.blob_id
+
+    def discard(self) -> None:
+        """Drop an upload that will not be stored (also safe after a failed commit)."""
+        if not self.committed:
+            self._pending.discard()

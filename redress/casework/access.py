@@ -1,0 +1,256 @@
+"""Who may read a case: grants, revocations and conflict-of-interest exclusions.
+
+A caseworker holding a case grants it by opening their own sealed copies of the thread and
+internal keys and sealing new copies to a colleague's public key; no content is re-encrypted.
+Revoking deletes every sealed copy the colleague holds (the identity key's too). A case always
+keeps at least one caseworker holding its thread key, so it never becomes readable by the
+recovery key alone. An exclusion revokes the colleague's copies and blocks any new grant while it
+stands; :func:`redress.casekeys.open_caseworker_key` ignores a copy held despite one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from redress import audit
+from redress.keys import casekeys
+from redress.keys.permissions import CASE_HOLDING_ROLES
+from redress.staff.accounts import StaffIdentity
+from redress.store import clock
+from redress.store.models import Case, CaseExclusion, CaseKey, Caseworker, KeyKind, Recipient, Role
+
+# The keys a grant hands on; the identity key goes only through an approved disclosure.
+GRANTED_KINDS = (KeyKind.THREAD, KeyKind.INTERNAL)
+
+
+class AccessError(Exception):
+    """A refused access change; the message is shown to the caseworker as it is."""
+
+
+class NotAColleagueError(AccessError):
+    """The colleague is unknown, inactive or in a role that cannot hold cases."""
+
+
+class AlreadyGrantedError(AccessError):
+    """The colleague already holds the case."""
+
+
+class ExcludedError(AccessError):
+    """The colleague is excluded from the case."""
+
+
+class NotAHolderError(AccessError):
+    """The colleague holds no grant of the case to revoke."""
+
+
+class LastHolderError(AccessError):
+    """Revoking would leave the case readable only through the recovery key."""
+
+
+class AlreadyExcludedError(AccessError):
+    """The colleague is already excluded from the case."""
+
+
+class NotExcludedError(AccessError):
+    """There is no exclusion of this colleague to lift."""
+
+
+@dataclass(frozen=True)
+class Colleague:
+    id: str
+    username: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Holder:
+    colleague: Colleague
+    kinds: frozenset[KeyKind]
+
+
+def _colleague(worker: Caseworker) -> Colleague:
+    return Colleague(worker.id, worker.username, worker.role)
+
+
+def holders(db: Session, case_id: str) -> list[Holder]:
+    """Caseworkers holding any sealed copy of the case's keys, by username."""
+    rows = db.execute(
+        select(Caseworker, CaseKey.kind)
+        .join(CaseKey, CaseKey.caseworker_id == Caseworker.id)
+        .where(CaseKey.case_id == case_id, CaseKey.recipient == Recipient.CASEWORKER)
+        .order_by(Caseworker.username)
+    ).all()
+    kinds: dict[str, set[KeyKind]] = {}
+    workers: dict[str, Caseworker] = {}
+    for worker, kind in rows:
+        workers[worker.id] = worker
+        kinds.setdefault(worker.id, set()).add(kind)
+    return [Holder(_colleague(workers[id_]), frozenset(kinds[id_])) for id_ in workers]
+
+
+def exclusions(db: Session, case_id: str) -> list[Colleague]:
+    rows = db.scalars(
+        select(Caseworker)
+        .join(CaseExclusion, CaseExclusion.caseworker_id == Caseworker.id)
+        .where(CaseExclusion.case_id == case_id)
+        .order_by(Caseworker.username)
+    )
+    return [_colleague(worker) for worker in rows]
+
+
+def colleagues(db: Session, case_id: str) -> list[Colleague]:
+    """Active staff who can hold cases and are not excluded from this one, by username."""
+    rows = db.scalars(
+        select(Caseworker)
+        .where(
+            Caseworker.active.is_(True),
+            Caseworker.role.in_(CASE_HOLDING_ROLES),
+            ~casekeys.excluded(case_id, Caseworker.id),
+        )
+        .order_by(Caseworker.username)
+    )
+    return [_colleague(worker) for worker in rows]
+
+
+def _held_kinds(db: Session, case_id: str, caseworker_id: str) -> set[KeyKind]:
+    return set(
+        db.scalars(
+            select(CaseKey.kind).where(
+                CaseKey.case_id == case_id,
+                CaseKey.recipient == Recipient.CASEWORKER,
+                CaseKey.caseworker_id == caseworker_id,
+            )
+        )
+    )
+
+
+def _is_excluded(db: Session, case_id: str, caseworker_id: str) -> bool:
+    return bool(db.scalar(select(casekeys.excluded(case_id, caseworker_id))))
+
+
+def record_case_action(
+    db: Session, action: str, case_id: str, identity: StaffIdentity, **detail: str | int
+) -> None:
+    """Audit a staff member's action on a case, in the caller's transaction."""
+    audit.record(
+        db,
+        action,
+        actor="caseworker",
+        at=clock.utcnow(),
+        caseworker_id=identity.caseworker_id,
+        case_id=case_id,
+        detail=detail,
+    )
+
+
+def _open_own(db: Session, case_id: str, identity: StaffIdentity, kind: KeyKind) -> bytes:
+    """The actor's own key: NoKeyError unless they hold the case (and are not excluded)."""
+    return casekeys.open_caseworker_key(db, case_id, kind, identity.caseworker_id, identity.keypair)
+
+
+def grant(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str) -> None:
+    """Seal the thread and internal keys to a colleague; NoKeyError unless the actor holds both."""
+    keys = {kind: _open_own(db, case_id, identity, kind) for kind in GRANTED_KINDS}
+    worker = db.get(Caseworker, colleague_id)
+    if worker is None or not worker.active or worker.role not in CASE_HOLDING_ROLES:
+        raise NotAColleagueError("Cases can be granted only to active caseworkers and approvers.")
+    if _is_excluded(db, case_id, colleague_id):
+        raise ExcludedError(
+            f"{worker.username} is excluded from this case. Lift the exclusion first."
+        )
+    missing = [kind for kind in GRANTED_KINDS if kind not in _held_kinds(db, case_id, worker.id)]
+    if not missing:
+        raise AlreadyGrantedError(f"{worker.username} already holds this case.")
+    db.add_all(casekeys.seal_to_caseworker(case_id, kind, keys[kind], worker) for kind in missing)
+    record_case_action(db, "case.granted", case_id, identity, colleague=worker.id)
+    db.commit()
+
+
+def assign(db: Session, case_id: str, identity: StaffIdentity, assignee_id: str | None) -> None:
+    """Make a colleague who holds the case responsible for it (None: nobody)."""
+    _open_own(db, case_id, identity, KeyKind.THREAD)
+    if assignee_id is not None and KeyKind.THREAD not in _held_kinds(db, case_id, assignee_id):
+        raise NotAHolderError("A case can be assigned only to a colleague who holds it.")
+    case = db.get_one(Case, case_id)
+    case.assignee_id = assignee_id
+    record_case_action(db, "case.assigned", case_id, identity, assignee=assignee_id or "")
+    db.commit()
+
+
+def _remove_copies(db: Session, case_id: str, colleague_id: str) -> int:
+    """Delete the colleague's copies unless that leaves no caseworker holding the thread key."""
+    thread_holders = set(
+        db.scalars(
+            select(CaseKey.caseworker_id)
+            .where(
+                CaseKey.case_id == case_id,
+                CaseKey.kind == KeyKind.THREAD,
+                CaseKey.recipient == Recipient.CASEWORKER,
+            )
+            .with_for_update()
+        )
+    )
+    if thread_holders <= {colleague_id}:
+        raise LastHolderError(
+            "No other caseworker holds this case, so it would become readable only with the "
+            "organisation recovery key. Grant it to a colleague first."
+        )
+    copies = db.scalars(
+        select(CaseKey).where(
+            CaseKey.case_id == case_id,
+            CaseKey.recipient == Recipient.CASEWORKER,
+            CaseKey.caseworker_id == colleague_id,
+        )
+    ).all()
+    for copy in copies:
+        db.delete(copy)
+    return len(copies)
+
+
+def revoke(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str) -> None:
+    """Delete a holder's sealed copies (the actor's own too, if another holder remains)."""
+    _open_own(db, case_id, identity, KeyKind.THREAD)
+    if KeyKind.THREAD not in _held_kinds(db, case_id, colleague_id):
+        raise NotAHolderError("That colleague does not hold this case.")
+    removed = _remove_copies(db, case_id, colleague_id)
+    record_case_action(db, "case.revoked", case_id, identity, colleague=colleague_id, keys=removed)
+    db.commit()
+
+
+def exclude(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str) -> None:
+    """Exclude a colleague for a conflict of interest, revoking whatever copies they hold."""
+    _open_own(db, case_id, identity, KeyKind.THREAD)
+    worker = db.get(Caseworker, colleague_id)
+    if worker is None or worker.role not in CASE_HOLDING_ROLES:
+        raise NotAColleagueError("Only caseworkers and approvers can be excluded from a case.")
+    if _is_excluded(db, case_id, colleague_id):
+        raise AlreadyExcludedError(f"{worker.username} is already excluded from this case.")
+    removed = _remove_copies(db, case_id, colleague_id)
+    db.add(
+        CaseExclusion(
+            case_id=case_id,
+            caseworker_id=colleague_id,
+            created_by=identity.caseworker_id,
+            created_at=clock.utcnow(),
+        )
+    )
+    record_case_action(db, "case.excluded", case_id, identity, colleague=colleague_id, keys=removed)
+    db.commit()
+
+
+def lift_exclusion(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str) -> None:
+    """End an exclusion; the colleague holds nothing until granted the case again."""
+    _open_own(db, case_id, identity, KeyKind.THREAD)
+    exclusion = db.scalar(
+        select(CaseExclusion).where(
+            CaseExclusion.case_id == case_id, CaseExclusion.caseworker_id == colleague_id
+        )
+    )
+    if exclusion is None:
+        raise NotExcludedError("That colleague is not excluded from this case.")
+    db.delete(exclusion)
+    record_case_action(db, "case.exclusion_lifted", case_id, identity, colleague=colleague_id)
+    db.commit()

@@ -1,0 +1,209 @@
+"""The caseworker's side of a case: reading a case, replying, downloading files.
+
+The case list is in :mod:`redress.caselist`.
+
+Every function takes the caseworker's unlocked identity; a case the caseworker holds no sealed key
+for raises :class:`redress.casekeys.NoKeyError`, which the console turns into a 404.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto.errors import CryptoError
+from crypto.fields import decrypt_field
+from redress import audit
+from redress.cases import workflow
+from redress.cases.attachments import (
+    AttachmentView,
+    commit_with_uploads,
+    read_attachment,
+)
+from redress.cases.messages import MessageView, mark_read, post_message, read_thread
+from redress.cases.questions import Answer
+from redress.cases.uploads import EncryptedUpload
+from redress.keys import casekeys, contexts
+from redress.reporting.submissions import REPORT_FIELD
+from redress.staff.accounts import StaffIdentity
+from redress.store import clock
+from redress.store.blobs import BlobStore
+from redress.store.models import (
+    Attachment,
+    Author,
+    Case,
+    CaseField,
+    CaseStatus,
+    KeyKind,
+)
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: str
+    reference: str
+    status: CaseStatus
+    received_on: date
+    acknowledgement_due: date
+    feedback_due: date | None
+    overdue: bool
+    unread: int
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    summary: CaseSummary
+    # None when the report failed its integrity check.
+    answers: dict[str, Answer] | None
+    report_attachments: list[AttachmentView]
+    messages: list[MessageView]
+
+
+def _summary(case: Case, unread: int, today: date) -> CaseSummary:
+    return CaseSummary(
+        id=case.id,
+        reference=case.reference,
+        status=case.status,
+        received_on=case.received_on,
+        acknowledgement_due=case.acknowledgement_due,
+        feedback_due=case.feedback_due,
+        overdue=workflow.is_overdue(case, today),
+        unread=unread,
+    )
+
+
+def _thread_key(db: Session, case_id: str, identity: StaffIdentity) -> bytes:
+    return casekeys.open_caseworker_key(
+        db, case_id, KeyKind.THREAD, identity.caseworker_id, identity.keypair
+    )
+
+
+def _answer(value: object) -> Answer:
+    return [str(item) for item in value] if isinstance(value, list) else str(value)
+
+
+def _answers(db: Session, case_id: str, thread_key: bytes) -> dict[str, Answer] | None:
+    field = db.scalar(
+        select(CaseField).where(CaseField.case_id == case_id, CaseField.name == REPORT_FIELD)
+    )
+    if field is None:
+        return None
+    try:
+        report = json.loads(
+            decrypt_field(thread_key, field.ciphertext, contexts.case_field(case_id, REPORT_FIELD))
+        )
+        return {str(key): _answer(value) for key, value in report["answers"].items()}
+    except (CryptoError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def open_case(db: Session, case_id: str, identity: StaffIdentity) -> CaseFile:
+    thread_key = _thread_key(db, case_id, identity)
+    case = db.get_one(Case, case_id)
+    thread = read_thread(db, case_id, thread_key)
+    messages, report_files = thread.messages, thread.report_attachments
+    from_reporter = [
+        m for m in messages if m.author is Author.REPORTER and not m.read_by_caseworkers
+    ]
+    answers = _answers(db, case_id, thread_key)
+    mark_read(db, case_id, by_reporter=False)
+    audit.record(
+        db,
+        "case.viewed",
+        actor="caseworker",
+        at=clock.utcnow(),
+        caseworker_id=identity.caseworker_id,
+        case_id=case_id,
+        detail={"integrity_failures": _failures(answers, report_files, messages)},
+    )
+    db.commit()
+    return CaseFile(
+        _summary(case, len(from_reporter), clock.today()), answers, report_files, messages
+    )
+
+
+def _failures(
+    answers: dict[str, Answer] | None,
+    files: list[AttachmentView],
+    messages: list[MessageView],
+) -> int:
+    return (
+        (answers is None)
+        + sum(not f.intact for f in files)
+        + sum(not m.intact for m in messages)
+        + sum(not f.intact for m in messages for f in m.attachments)
+    )
+
+
+def reply(
+    db: Session,
+    store: BlobStore,
+    case_id: str,
+    identity: StaffIdentity,
+    text: str,
+    uploads: Sequence[EncryptedUpload],
+) -> None:
+    post_message(
+        db,
+        case_id,
+        _thread_key(db, case_id, identity),
+        Author.CASEWORKER,
+        text,
+        uploads,
+        caseworker_id=identity.caseworker_id,
+        today=clock.today(),
+    )
+    audit.record(
+        db,
+        "message.sent",
+        actor="caseworker",
+        at=clock.utcnow(),
+        caseworker_id=identity.caseworker_id,
+        case_id=case_id,
+        detail={"attachments": len(uploads)},
+    )
+    commit_with_uploads(db, store, uploads)
+
+
+def download(
+    db: Session, store: BlobStore, case_id: str, attachment_id: str, identity: StaffIdentity
+) -> tuple[AttachmentView, Iterator[bytes]]:
+    """An attachment's metadata and decrypted chunks; audited. NoKeyError if not granted."""
+    attachment = db.scalar(
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case_id)
+    )
+    if attachment is None:
+        raise casekeys.NoKeyError(case_id)
+    key = casekeys.open_caseworker_key(
+        db, case_id, attachment.key_kind, identity.caseworker_id, identity.keypair
+    )
+    try:
+        result = read_attachment(store, attachment, key)
+    except CryptoError:
+        audit.record(
+            db,
+            "attachment.integrity_failed",
+            actor="caseworker",
+            at=clock.utcnow(),
+            caseworker_id=identity.caseworker_id,
+            case_id=case_id,
+            detail={"attachment": attachment_id, "integrity_failures": 1},
+        )
+        db.commit()
+        raise
+    audit.record(
+        db,
+        "attachment.downloaded",
+        actor="caseworker",
+        at=clock.utcnow(),
+        caseworker_id=identity.caseworker_id,
+        case_id=case_id,
+        detail={"attachment": attachment_id},
+    )
+    db.commit()
+    return result

@@ -1,0 +1,314 @@
+"""Disclosing a reporter's confidential identity: request, second-person decision, audited views.
+
+Who can read what:
+- the written reason: holders of the case's internal key (granted caseworkers, recovery);
+- the identity: approvers and the recovery key hold the identity key from submission, but none
+  of them is shown it; a caseworker sees it only after an approver other than themselves
+  approves their request, which seals the identity key to them. Every view is audited.
+An approver approves only a reason they can read, so the case must be granted to them first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import Session, aliased
+
+from crypto.errors import CryptoError
+from crypto.fields import decrypt_field, encrypt_field
+from redress import audit
+from redress.casework.access import record_case_action
+from redress.keys import casekeys, contexts
+from redress.reporting.submissions import IDENTITY_FIELD
+from redress.staff.accounts import StaffIdentity
+from redress.store import clock
+from redress.store.models import (
+    Case,
+    CaseField,
+    CaseKey,
+    Caseworker,
+    DisclosureRequest,
+    DisclosureStatus,
+    KeyKind,
+    Recipient,
+    new_id,
+)
+
+
+class DisclosureError(Exception):
+    """A refused disclosure step; the message is shown as it is."""
+
+
+class NoIdentityError(DisclosureError):
+    """The reporter gave no confidential identity."""
+
+
+class AlreadyRequestedError(DisclosureError):
+    """The caseworker already has a pending or granted request for this case."""
+
+
+class UnknownRequestError(DisclosureError):
+    """No such request on this case (a forged or stale id)."""
+
+
+class SelfApprovalError(DisclosureError):
+    """An approver may not decide their own request."""
+
+
+class AlreadyDecidedError(DisclosureError):
+    """The request was approved or rejected before."""
+
+
+class UnreadableReasonError(DisclosureError):
+    """The approver cannot read the reason (not granted the case, or it failed its check)."""
+
+
+class RequesterLostAccessError(DisclosureError):
+    """The requester no longer holds the case."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A request in the approvals queue; `reason` is None when the approver cannot read it."""
+
+    id: str
+    case_id: str
+    reference: str
+    requester: str
+    requested_at: datetime
+    reason: str | None
+    # False when the approver holds the internal key but the reason failed its integrity check.
+    intact: bool
+    own: bool
+
+
+@dataclass(frozen=True)
+class CaseDisclosure:
+    """Where the signed-in caseworker stands on one case's identity."""
+
+    has_identity: bool
+    status: DisclosureStatus | None
+    # True once an approved request and a sealed identity key both exist for them.
+    disclosed: bool
+
+
+def _identity_field(db: Session, case_id: str) -> CaseField | None:
+    return db.scalar(
+        select(CaseField).where(CaseField.case_id == case_id, CaseField.name == IDENTITY_FIELD)
+    )
+
+
+def _latest_request(db: Session, case_id: str, caseworker_id: str) -> DisclosureRequest | None:
+    return db.scalar(
+        select(DisclosureRequest)
+        .where(
+            DisclosureRequest.case_id == case_id, DisclosureRequest.requester_id == caseworker_id
+        )
+        .order_by(DisclosureRequest.created_at.desc())
+        .limit(1)
+    )
+
+
+def _holds(db: Session, case_id: str, caseworker_id: str, kind: KeyKind) -> bool:
+    found = db.scalar(
+        select(CaseKey.id).where(
+            CaseKey.case_id == case_id,
+            CaseKey.kind == kind,
+            CaseKey.recipient == Recipient.CASEWORKER,
+            CaseKey.caseworker_id == caseworker_id,
+            ~casekeys.excluded(case_id, caseworker_id),
+        )
+    )
+    return found is not None
+
+
+def standing(db: Session, case_id: str, identity: StaffIdentity) -> CaseDisclosure:
+    latest = _latest_request(db, case_id, identity.caseworker_id)
+    status = latest.status if latest else None
+    disclosed = status is DisclosureStatus.APPROVED and _holds(
+        db, case_id, identity.caseworker_id, KeyKind.IDENTITY
+    )
+    return CaseDisclosure(_identity_field(db, case_id) is not None, status, disclosed)
+
+
+def request_disclosure(db: Session, case_id: str, identity: StaffIdentity, reason: str) -> str:
+    """Record a request with its reason under the internal key; NoKeyError if not granted."""
+    internal_key = casekeys.open_caseworker_key(
+        db, case_id, KeyKind.INTERNAL, identity.caseworker_id, identity.keypair
+    )
+    now = standing(db, case_id, identity)
+    if not now.has_identity:
+        raise NoIdentityError("The reporter did not give a confidential identity.")
+    if now.status is DisclosureStatus.PENDING or now.disclosed:
+        raise AlreadyRequestedError("You already have a request for this identity.")
+    request_id = new_id()
+    context = contexts.disclosure_reason(case_id, request_id, identity.caseworker_id)
+    db.add(
+        DisclosureRequest(
+            id=request_id,
+            case_id=case_id,
+            requester_id=identity.caseworker_id,
+            encrypted_reason=encrypt_field(internal_key, reason.encode(), context),
+            created_at=clock.utcnow(),
+        )
+    )
+    record_case_action(db, "disclosure.requested", case_id, identity, request=request_id)
+    db.commit()
+    return request_id
+
+
+def _reason(request: DisclosureRequest, internal_key: bytes) -> str:
+    context = contexts.disclosure_reason(request.case_id, request.id, request.requester_id)
+    return decrypt_field(internal_key, request.encrypted_reason, context).decode()
+
+
+def pending(db: Session, identity: StaffIdentity) -> list[Pending]:
+    """Pending requests on cases whose identity key this approver holds, oldest first; audited."""
+    me = identity.caseworker_id
+    identity_copy, internal_copy = aliased(CaseKey), aliased(CaseKey)
+
+    def copy_of(alias: type[CaseKey], kind: KeyKind) -> ColumnElement[bool]:
+        return and_(
+            alias.case_id == DisclosureRequest.case_id,
+            alias.kind == kind,
+            alias.recipient == Recipient.CASEWORKER,
+            alias.caseworker_id == me,
+        )
+
+    rows = db.execute(
+        select(DisclosureRequest, Case.reference, Caseworker.username, internal_copy.sealed)
+        .join(Case, Case.id == DisclosureRequest.case_id)
+        .join(Caseworker, Caseworker.id == DisclosureRequest.requester_id)
+        .join(identity_copy, copy_of(identity_copy, KeyKind.IDENTITY))
+        .outerjoin(internal_copy, copy_of(internal_copy, KeyKind.INTERNAL))
+        .where(
+            DisclosureRequest.status == DisclosureStatus.PENDING,
+            ~casekeys.excluded(DisclosureRequest.case_id, me),
+        )
+        .order_by(DisclosureRequest.created_at, DisclosureRequest.id)
+    ).all()
+    found = []
+    for request, reference, requester, sealed in rows:
+        reason = None
+        intact = True
+        if sealed is not None:
+            try:
+                key = casekeys.open_caseworker_copy(
+                    sealed, request.case_id, KeyKind.INTERNAL, me, identity.keypair
+                )
+                reason = _reason(request, key)
+            except (CryptoError, UnicodeDecodeError):
+                intact = False
+        own = request.requester_id == me
+        found.append(
+            Pending(
+                request.id,
+                request.case_id,
+                reference,
+                requester,
+                request.created_at,
+                reason,
+                intact,
+                own,
+            )
+        )
+    audit.record(
+        db,
+        "disclosure.queue_viewed",
+        actor="caseworker",
+        at=clock.utcnow(),
+        caseworker_id=me,
+        detail={"requests": len(found), "integrity_failures": sum(not p.intact for p in found)},
+    )
+    db.commit()
+    return found
+
+
+def _pending_request(db: Session, case_id: str, request_id: str) -> DisclosureRequest:
+    request = db.scalar(
+        select(DisclosureRequest)
+        .where(DisclosureRequest.id == request_id, DisclosureRequest.case_id == case_id)
+        .with_for_update()
+    )
+    if request is None:
+        raise UnknownRequestError(request_id)
+    if request.status is not DisclosureStatus.PENDING:
+        raise AlreadyDecidedError("This request was already decided.")
+    return request
+
+
+def decide(
+    db: Session, case_id: str, request_id: str, identity: StaffIdentity, *, approve: bool
+) -> None:
+    """An approver's decision. NoKeyError if they hold no identity key copy for the case.
+
+    Approving opens the approver's identity key and seals it to the requester; rejecting
+    leaves every key as it was.
+    """
+    identity_key = casekeys.open_caseworker_key(
+        db, case_id, KeyKind.IDENTITY, identity.caseworker_id, identity.keypair
+    )
+    request = _pending_request(db, case_id, request_id)
+    if request.requester_id == identity.caseworker_id:
+        raise SelfApprovalError("Another approver must decide your own request.")
+    if approve:
+        _hand_over(db, request, identity, identity_key)
+    request.status = DisclosureStatus.APPROVED if approve else DisclosureStatus.REJECTED
+    request.decided_by = identity.caseworker_id
+    request.decided_at = clock.utcnow()
+    action = "disclosure.approved" if approve else "disclosure.rejected"
+    record_case_action(
+        db, action, case_id, identity, request=request.id, requester=request.requester_id
+    )
+    db.commit()
+
+
+def _hand_over(
+    db: Session, request: DisclosureRequest, identity: StaffIdentity, identity_key: bytes
+) -> None:
+    """Seal the identity key to the requester, once the approver has read the reason."""
+    try:
+        internal_key = casekeys.open_caseworker_key(
+            db, request.case_id, KeyKind.INTERNAL, identity.caseworker_id, identity.keypair
+        )
+        _reason(request, internal_key)
+    except (casekeys.NoKeyError, CryptoError, UnicodeDecodeError):
+        raise UnreadableReasonError(
+            "You can approve only a reason you can read: ask a colleague to grant you the case."
+        ) from None
+    requester = db.get_one(Caseworker, request.requester_id)
+    if not requester.active or not _holds(db, request.case_id, requester.id, KeyKind.THREAD):
+        raise RequesterLostAccessError("The requester no longer holds this case.")
+    if not _holds(db, request.case_id, requester.id, KeyKind.IDENTITY):
+        db.add(
+            casekeys.seal_to_caseworker(request.case_id, KeyKind.IDENTITY, identity_key, requester)
+        )
+
+
+def view_identity(db: Session, case_id: str, identity: StaffIdentity) -> dict[str, str] | None:
+    """The disclosed identity, or None if it failed its integrity check; every view audited.
+
+    NoKeyError unless an approved request of theirs put the identity key in their hands.
+    """
+    if not standing(db, case_id, identity).disclosed:
+        raise casekeys.NoKeyError(case_id)
+    key = casekeys.open_caseworker_key(
+        db, case_id, KeyKind.IDENTITY, identity.caseworker_id, identity.keypair
+    )
+    field = _identity_field(db, case_id)
+    shown: dict[str, str] | None = None
+    if field is not None:
+        try:
+            context = contexts.case_field(case_id, IDENTITY_FIELD)
+            value = json.loads(decrypt_field(key, field.ciphertext, context))
+            shown = {str(name): str(given) for name, given in dict(value).items()}
+        except (CryptoError, ValueError, TypeError):
+            shown = None
+    record_case_action(
+        db, "identity.viewed", case_id, identity, integrity_failures=int(shown is None)
+    )
+    db.commit()
+    return shown
