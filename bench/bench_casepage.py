@@ -2,12 +2,12 @@
 
 A throwaway SQLite instance gets one caseworker and one case submitted through the intake form,
 then 200 messages (reporters' and caseworker's in turn, every tenth with a small file) written
-with real encryption through redress.messages, as the apps write them. Only account and receipt
-creation use cheap Argon2 parameters: the page itself opens the caseworker's sealed key and
-decrypts every message and every file's metadata as in production. The caseworker signs in
-through the real form; the case page is then asked RUNS times through Flask's test client after
-a warm-up, and its SQL statements are counted. If the p95 misses the target, a cProfile run of
-the page prints where the time goes.
+with real encryption through redress.cases.messages, as the apps write them. Only account and
+receipt creation use cheap Argon2 parameters: the page itself opens the caseworker's sealed key and
+decrypts every message and every file's metadata as in production. The caseworker signs in through
+the real form; the case page is then asked RUNS times through Flask's test client after a warm-up,
+and its SQL statements are counted. If the p95 misses the target, a cProfile run of the page prints
+where the time goes.
 """
 
 from __future__ import annotations

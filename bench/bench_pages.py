@@ -23,8 +23,8 @@ from bench.harness import Result
 from bench.server import hidden_field, init_instance
 from crypto.receipts import last_group
 from intake import create_app
+from redress.i18n.languages import LANGUAGES
 from redress.store.config import load_config
-from redress.web.app import LANGUAGES
 from tests.support.instance import CHEAP_KDF
 from tests.support.servers import clean_environment
 

@@ -1,9 +1,9 @@
 """The upload pipeline end to end: a 1 GiB attachment sent over HTTP to `redress serve`.
 
 The reporter's POST /report goes through gunicorn, Werkzeug's multipart parser and
-:class:`redress.uploads.EncryptedUpload` (secretstream into a pending blob, fsynced on commit),
-then the submission is stored and its receipt derived with Argon2id. Beside it, in the same run
-and over the same bytes:
+:class:`redress.cases.uploads.EncryptedUpload` (secretstream into a pending blob, fsynced on
+commit), then the submission is stored and its receipt derived with Argon2id. Beside it, in the same
+run and over the same bytes:
 
 - ``gpg --encrypt`` with default settings to a throwaway key: what OpenPGP-based intake systems
   do with an attachment (the target is at least 3x its throughput);

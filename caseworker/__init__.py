@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from redress.keys.casekeys import NoKeyError
 from redress.store.config import Config, load_config
 from redress.web.app import configure_app
 
@@ -15,9 +16,14 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or load_config()
     app = Flask(__name__)
     configure_app(app, config, name="console", secret_key=config.secrets.console_secret_key)
+    from caseworker.auth import case_not_held, require_sign_in
+
+    app.before_request(require_sign_in)
+    app.register_error_handler(NoKeyError, case_not_held)
     from caseworker.access import blueprint as access
     from caseworker.account import blueprint as account
     from caseworker.admin import blueprint as admin
+    from caseworker.approvals import blueprint as approvals
     from caseworker.audit_log import blueprint as audit_log
     from caseworker.auth import blueprint as auth
     from caseworker.cases import blueprint as cases
@@ -35,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(investigation)
     app.register_blueprint(export)
     app.register_blueprint(measures)
+    app.register_blueprint(approvals)
     app.register_blueprint(reply_templates)
     app.register_blueprint(admin)
     app.register_blueprint(settings)

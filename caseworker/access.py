@@ -1,8 +1,8 @@
 """Who may read a case, in the console: the case page's Access section, grants, revocations,
-exclusions, identity disclosure requests and the approvers' queue.
+exclusions and identity disclosure requests (decided in caseworker/approvals.py).
 
-Thin views over redress.access and redress.disclosure. A refusal re-renders the case page with
-the message in the Access section and the typed text kept.
+Thin views over redress.casework.access and redress.casework.disclosure. A refusal re-renders the
+case page with the message in the Access section and the typed text kept.
 """
 
 from __future__ import annotations
@@ -10,23 +10,80 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, g, make_response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
-from wtforms.fields.choices import SelectChoice
+from wtforms import (
+    SelectChoice,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+)
 
 from caseworker import cases
-from caseworker.auth import login_required, permission_required
-from caseworker.forms import AssignForm, DisclosureRequestForm, ExcludeForm, GrantForm
+from caseworker.auth import permission_required
 from caseworker.sections import Section, register
-from redress.casework import access, disclosure, measures
-from redress.keys.casekeys import NoKeyError
+from redress.casework import access, disclosure
 from redress.keys.permissions import Permission, allows
 from redress.staff.accounts import StaffIdentity
 from redress.store.models import Case, KeyKind
-from redress.web.app import db, render_error
+from redress.store.text import clean_text
+from redress.web import commit, db, render_error
+from redress.web.forms import Form
 
 blueprint = Blueprint("access", __name__)
+
+
+class AssignForm(Form):
+    """Choices are the colleagues holding the case, plus nobody; set by the view."""
+
+    assignee = SelectField(
+        "Responsible caseworker",
+        choices=[],
+        validate_choice=False,  # redress.casework.access checks the colleague, whatever was sent
+    )
+    submit = SubmitField("Assign")
+
+
+class GrantForm(Form):
+    """Choices are the colleagues the case can be granted to, set by the view."""
+
+    grantee = SelectField(
+        "Grant this case to",
+        choices=[],
+        validate_choice=False,  # redress.casework.access checks the colleague, whatever was sent
+        validators=[DataRequired("Please choose a colleague.")],
+    )
+    submit = SubmitField("Grant access")
+
+
+class ExcludeForm(Form):
+    """Choices are the colleagues who can be excluded, set by the view."""
+
+    excluded = SelectField(
+        "Exclude for a conflict of interest",
+        choices=[],
+        validate_choice=False,  # redress.casework.access checks the colleague, whatever was sent
+        validators=[DataRequired("Please choose a colleague.")],
+        description="Removes their access now and blocks any grant until the exclusion is lifted.",
+    )
+    submit = SubmitField("Exclude")
+
+
+class DisclosureRequestForm(Form):
+    disclosure_reason = TextAreaField(
+        "Why you need the reporter's identity",
+        filters=[clean_text],
+        validators=[DataRequired("Please give a reason."), Length(max=5000)],
+        description="An approver other than you reads this before deciding. It is encrypted "
+        "with the case's internal notes.",
+    )
+    submit = SubmitField("Request disclosure")
+
 
 NOTICES = {
     "granted": "Access granted.",
@@ -99,6 +156,8 @@ def _invalid(case_id: str, name: str, form: Any) -> ResponseReturnValue:
 
 
 def _done(case_id: str, colleague_id: str, notice: str) -> ResponseReturnValue:
+    """Commit what the view did, and show where the actor can still go, with a notice."""
+    commit()
     if colleague_id == g.identity.caseworker_id:
         # The actor gave up their own access: the case page would be a 404 now.
         return redirect(url_for("cases.index"))
@@ -106,7 +165,6 @@ def _done(case_id: str, colleague_id: str, notice: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/cases/<case_id>/access/grant")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def grant(case_id: str) -> ResponseReturnValue:
     form = GrantForm()
@@ -114,15 +172,12 @@ def grant(case_id: str) -> ResponseReturnValue:
         return _invalid(case_id, "grant_form", form)
     try:
         access.grant(db(), case_id, g.identity, form.grantee.data)
-    except NoKeyError:
-        return render_error(404)
     except access.AccessError as error:
         return _refused(case_id, 409, error=str(error), grant_form=form)
     return _done(case_id, form.grantee.data, "granted")
 
 
 @blueprint.post("/cases/<case_id>/access/assign")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def assign(case_id: str) -> ResponseReturnValue:
     form = AssignForm()
@@ -130,28 +185,23 @@ def assign(case_id: str) -> ResponseReturnValue:
         return render_error(400)
     try:
         access.assign(db(), case_id, g.identity, form.assignee.data or None)
-    except NoKeyError:
-        return render_error(404)
     except access.AccessError as error:
         return _refused(case_id, 409, error=str(error))
+    commit()
     return redirect(url_for("cases.show", case_id=case_id, access="assigned", _anchor="access"))
 
 
 @blueprint.post("/cases/<case_id>/access/revoke/<colleague_id>")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def revoke(case_id: str, colleague_id: str) -> ResponseReturnValue:
     try:
         access.revoke(db(), case_id, g.identity, colleague_id)
-    except NoKeyError:
-        return render_error(404)
     except access.AccessError as error:
         return _refused(case_id, 409, error=str(error))
     return _done(case_id, colleague_id, "revoked")
 
 
 @blueprint.post("/cases/<case_id>/access/exclude")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def exclude(case_id: str) -> ResponseReturnValue:
     form = ExcludeForm()
@@ -159,28 +209,22 @@ def exclude(case_id: str) -> ResponseReturnValue:
         return _invalid(case_id, "exclude_form", form)
     try:
         access.exclude(db(), case_id, g.identity, form.excluded.data)
-    except NoKeyError:
-        return render_error(404)
     except access.AccessError as error:
         return _refused(case_id, 409, error=str(error), exclude_form=form)
     return _done(case_id, form.excluded.data, "excluded")
 
 
 @blueprint.post("/cases/<case_id>/access/exclusions/<colleague_id>/lift")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def lift(case_id: str, colleague_id: str) -> ResponseReturnValue:
     try:
         access.lift_exclusion(db(), case_id, g.identity, colleague_id)
-    except NoKeyError:
-        return render_error(404)
     except access.AccessError as error:
         return _refused(case_id, 409, error=str(error))
     return _done(case_id, colleague_id, "lifted")
 
 
 @blueprint.post("/cases/<case_id>/access/disclosure")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def request_disclosure(case_id: str) -> ResponseReturnValue:
     form = DisclosureRequestForm()
@@ -188,43 +232,7 @@ def request_disclosure(case_id: str) -> ResponseReturnValue:
         return _invalid(case_id, "disclosure_form", form)
     try:
         disclosure.request_disclosure(db(), case_id, g.identity, form.disclosure_reason.data)
-    except NoKeyError:
-        return render_error(404)
     except disclosure.DisclosureError as error:
         return _refused(case_id, 409, error=str(error), disclosure_form=form)
+    commit()
     return redirect(url_for("cases.show", case_id=case_id, access="requested", _anchor="access"))
-
-
-def approvals_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
-    """The approvals queue: disclosure requests and interim measures awaiting a decision."""
-    if error:
-        db().rollback()
-    return render_template(
-        "approvals.html",
-        requests=disclosure.pending(db(), g.identity),
-        measures=measures.pending(db(), g.identity),
-        kind_labels=measures.KIND_LABELS,
-        error=error,
-    ), status
-
-
-@blueprint.get("/approvals")
-@login_required
-@permission_required(Permission.APPROVE)
-def approvals() -> ResponseReturnValue:
-    return approvals_page()
-
-
-@blueprint.post("/cases/<case_id>/access/disclosures/<request_id>/<any(approve, reject):verdict>")
-@login_required
-@permission_required(Permission.APPROVE)
-def decide(case_id: str, request_id: str, verdict: str) -> ResponseReturnValue:
-    try:
-        disclosure.decide(db(), case_id, request_id, g.identity, approve=verdict == "approve")
-    except (NoKeyError, disclosure.UnknownRequestError):
-        return render_error(404)
-    except disclosure.SelfApprovalError as error:
-        return approvals_page(str(error), 403)
-    except disclosure.DisclosureError as error:
-        return approvals_page(str(error), 409)
-    return redirect(url_for("access.approvals", decided=verdict))

@@ -8,14 +8,30 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template
 from flask.typing import ResponseReturnValue
+from wtforms import (
+    PasswordField,
+    SubmitField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+)
 
-from caseworker.auth import login_required
-from caseworker.forms import ConfirmPassphraseForm
-from crypto.errors import CryptoError
 from redress.staff import accounts, administration, recovery_codes
-from redress.web.app import db, render_error
+from redress.web import commit, db, render_error
+from redress.web.forms import Form
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
+
+
+class ConfirmPassphraseForm(Form):
+    """Re-enter the passphrase before something sensitive (give each use its own prefix)."""
+
+    passphrase = PasswordField(
+        "Your passphrase",
+        validators=[DataRequired("Please enter your passphrase."), Length(max=1024)],
+    )
+    submit = SubmitField("Continue")
 
 
 def _forms() -> tuple[ConfirmPassphraseForm, ConfirmPassphraseForm]:
@@ -44,40 +60,41 @@ def _confirmed(form: ConfirmPassphraseForm, purpose: str) -> bool:
     try:
         accounts.confirm_passphrase(db(), g.identity, form.passphrase.data, purpose)
     except accounts.PassphraseError as error:
+        commit()  # the failed confirmation is audited
         form.passphrase.errors.append(str(error))
         return False
     return True
 
 
 @blueprint.get("/two-factor")
-@login_required
 def two_factor() -> ResponseReturnValue:
     return _render(*_forms())
 
 
 @blueprint.post("/two-factor/secret")
-@login_required
 def reveal() -> ResponseReturnValue:
     reveal_form, codes_form = _forms()
     if not _confirmed(reveal_form, "two_factor.viewed"):
         return _render(reveal_form, codes_form, 400)
     try:
         enrolment = administration.own_enrolment(db(), g.identity)
-    except CryptoError:
+    except administration.DamagedSecretError:
+        commit()  # the failure was recorded
         return render_error(
             500,
             "This item failed an integrity check",
             "Your two-factor secret may have been altered in storage. The failure was recorded.",
         )
+    commit()
     return _render(reveal_form, codes_form, enrolment=enrolment)
 
 
 @blueprint.post("/two-factor/recovery-codes")
-@login_required
 def generate_codes() -> ResponseReturnValue:
     reveal_form, codes_form = _forms()
     if not _confirmed(codes_form, "recovery_codes.generated"):
         return _render(reveal_form, codes_form, 400)
     codes = recovery_codes.replace_codes(db(), g.identity.caseworker_id)
+    commit()
     # Rendered straight from the POST: the codes are never shown again.
     return render_template("account_recovery_codes.html", codes=codes)

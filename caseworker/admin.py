@@ -4,15 +4,53 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from wtforms import (
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    Regexp,
+)
 
-from caseworker.auth import login_required, permission_required
-from caseworker.forms import AccountStateForm, NewAccountForm
+from caseworker.auth import permission_required
 from redress.keys.permissions import Permission
 from redress.staff import administration
 from redress.store.models import Role
-from redress.web.app import db, render_error, services
+from redress.web import commit, db, render_error, services
+from redress.web.forms import Form
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+class NewAccountForm(Form):
+    username = StringField(
+        "Username",
+        filters=[lambda value: value.strip() if value else value],
+        validators=[
+            DataRequired("Please give a username."),
+            Length(max=64),
+            Regexp(
+                r"^[A-Za-z0-9._-]+$",
+                message="Use only letters, digits, dots, dashes and underscores.",
+            ),
+        ],
+    )
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice(role.value, role.value.capitalize()) for role in Role],
+        default=Role.CASEWORKER.value,
+    )
+    submit = SubmitField("Create account")
+
+
+class AccountStateForm(Form):
+    """Deactivate or reactivate one account: the button is the whole form."""
+
+    submit = SubmitField("Change")
 
 
 def _render_accounts(
@@ -29,14 +67,12 @@ def _render_accounts(
 
 
 @blueprint.get("/accounts")
-@login_required
 @permission_required(Permission.MANAGE_ACCOUNTS)
 def accounts() -> ResponseReturnValue:
     return _render_accounts(NewAccountForm())
 
 
 @blueprint.post("/accounts")
-@login_required
 @permission_required(Permission.MANAGE_ACCOUNTS)
 def create() -> ResponseReturnValue:
     form = NewAccountForm()
@@ -49,6 +85,7 @@ def create() -> ResponseReturnValue:
     except administration.UsernameTaken:
         form.username.errors.append("Another account already has this username.")
         return _render_accounts(form, 400)
+    commit()
     # Rendered straight from the POST, never stored: the credentials appear on this page only.
     return render_template(
         "admin_created.html",
@@ -67,18 +104,17 @@ def _set_active(account_id: str, active: bool) -> ResponseReturnValue:
         return render_error(404)
     except administration.SelfDeactivation:
         return _render_accounts(NewAccountForm(), 400, "You cannot deactivate your own account.")
+    commit()
     return redirect(url_for("admin.accounts"))
 
 
 @blueprint.post("/accounts/<account_id>/deactivate")
-@login_required
 @permission_required(Permission.MANAGE_ACCOUNTS)
 def deactivate(account_id: str) -> ResponseReturnValue:
     return _set_active(account_id, active=False)
 
 
 @blueprint.post("/accounts/<account_id>/reactivate")
-@login_required
 @permission_required(Permission.MANAGE_ACCOUNTS)
 def reactivate(account_id: str) -> ResponseReturnValue:
     return _set_active(account_id, active=True)

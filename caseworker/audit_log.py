@@ -4,21 +4,40 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 from flask.typing import ResponseReturnValue
-from wtforms import SelectChoice
+from wtforms import (
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import (
+    Length,
+)
 
-from caseworker.auth import login_required, permission_required
-from caseworker.forms import AuditFilterForm
+from caseworker.auth import permission_required
 from redress import audit
+from redress.audit import AuditAction
 from redress.keys.permissions import Permission
 from redress.staff import administration
-from redress.store import clock
-from redress.web.app import db
+from redress.web import commit, db
+from redress.web.forms import Form
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 
 
+class AuditFilterForm(Form):
+    """Filters for the audit log, sent with GET (reading the log changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", choices=[SelectChoice("", "Any action")], default="")
+    case = StringField("Case id or reference", validators=[Length(max=32)])
+    caseworker = SelectField("Staff member", choices=[SelectChoice("", "Anyone")], default="")
+    submit = SubmitField("Filter")
+
+
 @blueprint.get("")
-@login_required
 @permission_required(Permission.READ_AUDIT_LOG)
 def log() -> ResponseReturnValue:
     form = AuditFilterForm(formdata=request.args)
@@ -42,13 +61,11 @@ def log() -> ResponseReturnValue:
     problem = audit.verify_chain(db())
     audit.record(
         db(),
-        "audit.viewed",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=g.identity.caseworker_id,
+        AuditAction.AUDIT_VIEWED,
+        g.identity.actor,
         detail={**filters.as_detail(), "page": page_number},
     )
-    db().commit()
+    commit()
     page = administration.audit_page(db(), filters, page_number)
     return render_template(
         "audit_log.html", form=form, page=page, problem=problem, filters=filters

@@ -10,29 +10,70 @@ from typing import ParamSpec, TypeVar
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from wtforms import (
+    PasswordField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+)
 
-from caseworker.forms import LoginForm, LogoutForm, PassphraseForm
-from crypto.keys import keypair_from_private
 from redress.keys.blind_index import distribute_index_key
+from redress.keys.casekeys import DamagedKeyError, NoKeyError
 from redress.keys.permissions import Permission, allows, home_endpoint
 from redress.keys.sessions import SessionPolicy
 from redress.staff import accounts
 from redress.store.models import Caseworker, SessionApp
-from redress.web.app import (
+from redress.web import (
     begin_key_session,
+    commit,
     current_key_session,
     db,
     end_key_session,
     render_error,
     services,
 )
+from redress.web.forms import Form
 
 blueprint = Blueprint("auth", __name__)
+
+
+class LoginForm(Form):
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Passphrase", validators=[DataRequired(), Length(max=1024)])
+    code = StringField(
+        "Authentication code",
+        validators=[DataRequired(), Length(max=32)],
+        description="The 6-digit code from your authenticator app, or one of your recovery codes.",
+    )
+    submit = SubmitField("Sign in")
+
+
+class PassphraseForm(Form):
+    current = PasswordField("Current passphrase", validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField(
+        "New passphrase",
+        validators=[DataRequired(), Length(min=12, max=1024)],
+        description="At least 12 characters; a few random words work well.",
+    )
+    confirm = PasswordField(
+        "New passphrase again",
+        validators=[DataRequired(), EqualTo("new", message="The two new passphrases differ.")],
+    )
+    submit = SubmitField("Change passphrase")
+
+
+class LogoutForm(Form):
+    submit = SubmitField("Sign out")
+
 
 # The console's sections: (label, endpoint, permission needed; None: every signed-in user).
 NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("Cases", "cases.index", Permission.WORK_ON_CASES),
-    ("Approvals", "access.approvals", Permission.APPROVE),
+    ("Approvals", "approvals.queue", Permission.APPROVE),
     ("Accounts", "admin.accounts", Permission.MANAGE_ACCOUNTS),
     ("Reply templates", "templates.index", Permission.MANAGE_ACCOUNTS),
     ("Settings", "settings.edit", Permission.MANAGE_SETTINGS),
@@ -43,6 +84,8 @@ NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# Endpoints anyone may open: signing in and out, and the stylesheet.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "static"})
 # Forms whose typed text survives an expired session (endpoint: the field holding the text).
 CARRIED_FIELDS = {"investigation.add_note": "note", "cases.reply": "text"}
 CARRY_MAX_LENGTH = 50_000
@@ -112,36 +155,51 @@ def current_identity() -> accounts.StaffIdentity | None:
         worker.id,
         worker.username,
         worker.role,
-        keypair_from_private(data.private_key),
+        data.keypair,
         worker.must_change_password,
     )
 
 
-def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
-    """Loads the unlocked identity into g.identity; sends others to sign in."""
+def _signed_in(identity: accounts.StaffIdentity) -> None:
+    g.identity = identity
+    g.logout_form = LogoutForm()
 
-    @wraps(view)
-    def guarded(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
-        identity = current_identity()
-        if identity is None:
-            carry = _carry_from_expired_post()
-            if carry is not None:
-                page = render_template("login.html", form=LoginForm(formdata=None), carry=carry)
-                return page, 401
-            return redirect(url_for("auth.login"))
-        if identity.must_change_password and request.endpoint != "auth.passphrase":
-            return redirect(url_for("auth.passphrase"))
-        g.identity = identity
-        g.logout_form = LogoutForm()
-        return view(*args, **kwargs)
 
-    return guarded
+def require_sign_in() -> ResponseReturnValue | None:
+    """Before every console request but signing in and out: load the unlocked identity into
+    g.identity, or send the visitor to sign in (an unknown address stays a 404)."""
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    identity = current_identity()
+    if identity is None:
+        carry = _carry_from_expired_post()
+        if carry is not None:
+            page = render_template("login.html", form=LoginForm(formdata=None), carry=carry)
+            return page, 401
+        return redirect(url_for("auth.login"))
+    if identity.must_change_password and request.endpoint != "auth.passphrase":
+        return redirect(url_for("auth.passphrase"))
+    _signed_in(identity)
+    return None
+
+
+def case_not_held(error: NoKeyError) -> ResponseReturnValue:
+    """A case the signed-in person does not hold answers 404, as if it did not exist.
+
+    A damaged key copy was recorded in place of the request's work (redress.keys.casekeys):
+    that record is kept; anything else the request began is dropped.
+    """
+    if isinstance(error, DamagedKeyError):
+        commit()
+    else:
+        db().rollback()
+    return render_error(404)
 
 
 def permission_required(
     permission: Permission,
 ) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
-    """After login_required: a 403 page unless the signed-in role has `permission`."""
+    """A 403 page unless the signed-in role has `permission`."""
 
     def decorate(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
         @wraps(view)
@@ -188,12 +246,13 @@ def login() -> ResponseReturnValue:
             db(), form.username.data, form.password.data, form.code.data
         )
     except accounts.LoginError:
+        commit()  # the failure counts, and is audited
         form.password.data = ""
         return render_template("login.html", form=form, failed=True, carry=carry), 401
     distribute_index_key(
         db(), identity.caseworker_id, identity.keypair, services().config.recovery_public_key
     )
-    db().commit()
+    commit()
     begin_key_session(
         _policy(),
         {"caseworker": identity.caseworker_id},
@@ -203,24 +262,24 @@ def login() -> ResponseReturnValue:
     if identity.must_change_password:
         return redirect(url_for("auth.passphrase"))
     if carry is not None:
-        return _resume(carry)
+        return _resume(carry, identity)
     return redirect(url_for(home_endpoint(identity.role)))
 
 
-def _resume(carry: Carry) -> ResponseReturnValue:
+def _resume(carry: Carry, identity: accounts.StaffIdentity) -> ResponseReturnValue:
     """The case page straight from the sign-in POST, the carried text back in its form.
 
     Nothing was stored: the caseworker reads the text again and sends it themselves. The case
     view applies its own checks (permission, a grant of the case) as on any request.
     """
     g.carry = carry
+    _signed_in(identity)
     show = current_app.ensure_sync(current_app.view_functions["cases.show"])
     page: ResponseReturnValue = show(case_id=carry.case_id)
     return page
 
 
 @blueprint.route("/passphrase", methods=["GET", "POST"])
-@login_required
 def passphrase() -> ResponseReturnValue:
     form = PassphraseForm()
     if form.validate_on_submit():
@@ -231,6 +290,7 @@ def passphrase() -> ResponseReturnValue:
         except accounts.PassphraseError as error:
             form.current.errors.append(str(error))
         else:
+            commit()
             return redirect(url_for(home_endpoint(g.identity.role)))
     status = 400 if form.is_submitted() else 200
     return render_template("passphrase.html", form=form), status

@@ -12,19 +12,40 @@ from typing import Any
 from flask import Blueprint, Response, g
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
+from wtforms import (
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+)
 
-from caseworker.auth import login_required, permission_required
-from caseworker.cases import render_case
-from caseworker.forms import ExportForm, ReplyForm
+from caseworker.auth import permission_required
+from caseworker.cases import ReplyForm, render_case
 from caseworker.sections import Section, register
 from redress.export.recipient_keys import InvalidKeyError, parse_public_key
 from redress.export.writer import MissingFileError, export_case
-from redress.keys.casekeys import NoKeyError
 from redress.keys.permissions import Permission
 from redress.staff.accounts import StaffIdentity
-from redress.web.app import content_disposition, db, render_error, services
+from redress.web import commit, content_disposition, db, render_error, services
+from redress.web.forms import Form
 
 blueprint = Blueprint("export", __name__)
+
+
+class ExportForm(Form):
+    """The key is parsed by the view (redress.export.recipient_keys), which adds its error to the
+    field."""
+
+    recipient_key = TextAreaField(
+        "Recipient's public key",
+        description="The line beginning “redress-export-pk-1:” that the recipient got "
+        "from “redress export keygen”. Only the holder of the matching private key can "
+        "open the export.",
+        validators=[DataRequired("Please paste the recipient's public key."), Length(max=200)],
+    )
+    export_case = SubmitField("Download encrypted export")
 
 
 def _load(_session: Session, _case_id: str, _identity: StaffIdentity) -> dict[str, Any]:
@@ -45,7 +66,6 @@ def _recipient_key(form: ExportForm) -> bytes | None:
 
 
 @blueprint.post("/cases/<case_id>/export")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def download(case_id: str) -> ResponseReturnValue:
     form = ExportForm()
@@ -55,14 +75,13 @@ def download(case_id: str) -> ResponseReturnValue:
         return render_case(case_id, ReplyForm(formdata=None), 400)
     try:
         bundle = export_case(db(), services().blobs, case_id, g.identity, recipient)
-    except NoKeyError:
-        return render_error(404)
     except MissingFileError:
         return render_error(
             500,
             "The export was not made",
             "A file of this case is missing from storage. Restore it from a backup and try again.",
         )
+    commit()  # the export is audited before its first byte leaves
     response = Response(iter(bundle), mimetype="application/zip")
     response.headers["Content-Disposition"] = content_disposition(bundle.filename)
     response.headers["Cache-Control"] = "no-store"

@@ -1,7 +1,7 @@
 """The case page's "Investigation" section: notes, tasks, evidence files and the timeline.
 
-Thin views over redress.investigation. A form that fails validation (or an owner who does not
-hold the case) re-renders the case page with a 400 and the typed text kept; the view leaves the
+Thin views over redress.casework.investigation. A form that fails validation (or an owner who does
+not hold the case) re-renders the case page with a 400 and the typed text kept; the view leaves the
 submitted form in `g` for the section loader to show instead of a fresh one.
 """
 
@@ -14,20 +14,82 @@ from flask import Blueprint, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import SelectChoice
+from wtforms import (
+    DateField,
+    MultipleFileField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    Optional,
+)
 
-from caseworker.auth import carried_text, login_required, permission_required
-from caseworker.cases import render_case
-from caseworker.forms import EvidenceForm, NoteForm, ReplyForm, TaskForm
+from caseworker.auth import carried_text, permission_required
+from caseworker.cases import ReplyForm, render_case
+from caseworker.forms import stripped
 from caseworker.sections import Section, register
 from redress.casework import investigation
 from redress.casework.access import Colleague
-from redress.keys.casekeys import NoKeyError
+from redress.casework.investigation import NOTE_MAX_LENGTH, TASK_TITLE_MAX_LENGTH
+from redress.i18n.console import describe_step
 from redress.keys.permissions import Permission
 from redress.staff.accounts import StaffIdentity
-from redress.web.app import db, render_error, services, uploads
+from redress.store.text import clean_text
+from redress.web import commit, db, render_error, uploads
+from redress.web.forms import Form
 
 blueprint = Blueprint("investigation", __name__)
+
+
+class NoteForm(Form):
+    note = TextAreaField(
+        "New note",
+        filters=[clean_text],
+        validators=[DataRequired("Please write a note."), Length(max=NOTE_MAX_LENGTH)],
+        description="Internal: encrypted for the caseworkers holding this case, never shown "
+        "to the reporter.",
+    )
+    add_note = SubmitField("Add note")
+
+
+class TaskForm(Form):
+    """The owner's choices (colleagues holding the case) are set by the view. Field names are
+    prefixed: the case page holds many forms, and ids must stay unique."""
+
+    task_title = StringField(
+        "Task",
+        filters=[clean_text, stripped],
+        validators=[DataRequired("Please describe the task."), Length(max=TASK_TITLE_MAX_LENGTH)],
+    )
+    task_owner = SelectField(
+        "Owner",
+        choices=[],
+        validate_choice=False,  # redress.casework.investigation checks the owner holds the case
+        validators=[DataRequired("Please choose an owner.")],
+    )
+    task_due = DateField(
+        "Due on (optional)",
+        validators=[Optional()],
+        description="A date as year-month-day (YYYY-MM-DD).",
+    )
+    add_task = SubmitField("Add task")
+
+
+class EvidenceForm(Form):
+    """The files are read by the view from the encrypting upload stream (redress.web.uploads)."""
+
+    evidence = MultipleFileField(
+        "Evidence files",
+        description="Stored encrypted and exactly as uploaded, metadata included. Never shown "
+        "to the reporter.",
+    )
+    add_evidence = SubmitField("Upload evidence")
+
 
 NOTICES = {
     "note": "The note was added.",
@@ -55,6 +117,7 @@ def _load(session: Session, case_id: str, identity: StaffIdentity) -> dict[str, 
         "evidence_form": state.get("evidence_form") or EvidenceForm(formdata=None),
         "carried": carried is not None,
         "notice": NOTICES.get(request.args.get("investigation", "")),
+        "describe_step": describe_step,
     }
 
 
@@ -69,27 +132,24 @@ def _refused(case_id: str, **forms: FlaskForm) -> ResponseReturnValue:
 
 
 def _done(case_id: str, notice: str) -> ResponseReturnValue:
+    """Commit what the view did, and show the case page at this section with a notice."""
+    commit()
     return redirect(
         url_for("cases.show", case_id=case_id, investigation=notice, _anchor="investigation")
     )
 
 
 @blueprint.post("/cases/<case_id>/notes")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def add_note(case_id: str) -> ResponseReturnValue:
     form = NoteForm()
     if not form.validate_on_submit():
         return _refused(case_id, note_form=form)
-    try:
-        investigation.add_note(db(), case_id, g.identity, form.note.data)
-    except NoKeyError:
-        return render_error(404)
+    investigation.add_note(db(), case_id, g.identity, form.note.data)
     return _done(case_id, "note")
 
 
 @blueprint.post("/cases/<case_id>/tasks")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def add_task(case_id: str) -> ResponseReturnValue:
     form = TaskForm()
@@ -104,8 +164,6 @@ def add_task(case_id: str) -> ResponseReturnValue:
             form.task_owner.data,
             form.task_due.data,
         )
-    except NoKeyError:
-        return render_error(404)
     except investigation.NotAnOwnerError:
         form.task_owner.errors.append("Please choose a colleague who holds this case.")
         return _refused(case_id, task_form=form)
@@ -113,19 +171,17 @@ def add_task(case_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/cases/<case_id>/tasks/<task_id>/<any(complete, reopen):change>")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def change_task(case_id: str, task_id: str, change: str) -> ResponseReturnValue:
     done = change == "complete"
     try:
         investigation.set_task_done(db(), case_id, g.identity, task_id, done=done)
-    except (NoKeyError, investigation.UnknownTaskError):
+    except investigation.UnknownTaskError:
         return render_error(404)
     return _done(case_id, "completed" if done else "reopened")
 
 
 @blueprint.post("/cases/<case_id>/evidence")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def add_evidence(case_id: str) -> ResponseReturnValue:
     form = EvidenceForm()
@@ -136,9 +192,6 @@ def add_evidence(case_id: str) -> ResponseReturnValue:
         valid = False
     if not valid:
         return _refused(case_id, evidence_form=form)
-    try:
-        # Not cleaned of metadata: evidence is kept exactly as uploaded.
-        investigation.add_evidence(db(), services().blobs, case_id, g.identity, files)
-    except NoKeyError:
-        return render_error(404)
+    # Not cleaned of metadata: evidence is kept exactly as uploaded.
+    investigation.add_evidence(db(), case_id, g.identity, files)
     return _done(case_id, "evidence")

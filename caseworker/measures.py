@@ -1,6 +1,6 @@
 """The case page's "Interim measures" section: proposals, decisions, renewals and lifting.
 
-Thin views over redress.measures. Proposals are decided from the approvals queue
+Thin views over redress.casework.measures. Proposals are decided from the approvals queue
 (caseworker/access.py), which lists them beside disclosure requests. A refused form re-renders
 the case page with a 400 (invalid input) or 409 (the service refused) and the typed text kept.
 """
@@ -12,23 +12,82 @@ from typing import Any
 from flask import Blueprint, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
+from wtforms import (
+    DateField,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    Optional,
+)
 
-from caseworker.access import approvals_page
-from caseworker.auth import login_required, permission_required
-from caseworker.cases import render_case
-from caseworker.forms import ProposeMeasureForm, ReplyForm, ReviewMeasureForm
+from caseworker.auth import permission_required
+from caseworker.cases import ReplyForm, render_case
+from caseworker.forms import choices
 from caseworker.sections import Section, register
+from redress.cases.deadlines import urgency_of
 from redress.casework import measures
-from redress.casework.caselist import urgency_of
 from redress.casework.investigation import task_owners
-from redress.keys.casekeys import NoKeyError
+from redress.casework.measures import TEXT_MAX_LENGTH
+from redress.i18n.console import MEASURE_KIND_LABELS
 from redress.keys.permissions import Permission, allows
 from redress.staff.accounts import StaffIdentity
 from redress.store import clock
 from redress.store.models import MeasureState, Role
-from redress.web.app import db, render_error
+from redress.store.text import clean_text
+from redress.web import commit, db, render_error
+from redress.web.forms import Form
 
 blueprint = Blueprint("measures", __name__)
+
+
+def _measure_text(label: str, message: str, description: str = "") -> TextAreaField:
+    return TextAreaField(
+        label,
+        description=description,
+        filters=[clean_text],
+        validators=[DataRequired(message), Length(max=TEXT_MAX_LENGTH)],
+    )
+
+
+class ProposeMeasureForm(Form):
+    """An interim measure proposed for a second person's approval. Field names are prefixed:
+    the case page holds many forms, and ids must stay unique."""
+
+    measure_kind = SelectField(
+        "Measure",
+        choices=choices([(kind.value, label) for kind, label in MEASURE_KIND_LABELS.items()]),
+    )
+    measure_rationale = _measure_text(
+        "Rationale",
+        "Please give a rationale.",
+        "An approver other than you reads this before deciding. The measure and its rationale "
+        "are encrypted with the case's internal notes.",
+    )
+    measure_review_on = DateField(
+        "Review by",
+        validators=[DataRequired("Please give a review date as year-month-day (YYYY-MM-DD).")],
+        description="A date after today by which the measure is reviewed.",
+    )
+    propose_measure = SubmitField("Propose measure")
+
+
+class ReviewMeasureForm(Form):
+    """Renew or lift one measure in force; the view gives each measure its own prefix."""
+
+    review_on = DateField(
+        "New review date (to renew)",
+        validators=[Optional()],
+        description="A date after today, as year-month-day (YYYY-MM-DD); needed to renew, "
+        "not to lift.",
+    )
+    reason = _measure_text("Reason", "Please give a reason.")
+    renew = SubmitField("Renew")
+    lift = SubmitField("Lift")
+
 
 NOTICES = {
     "proposed": "The measure was proposed. An approver other than you decides.",
@@ -55,7 +114,7 @@ def _load(session: Session, case_id: str, identity: StaffIdentity) -> dict[str, 
     today = clock.today()
     return {
         "measures": found,
-        "labels": measures.KIND_LABELS,
+        "labels": MEASURE_KIND_LABELS,
         "states": STATE_LABELS,
         "urgency": {m.id: urgency_of(m.review_on, today) for m in in_force},
         "review_forms": {
@@ -84,6 +143,8 @@ def _refused(case_id: str, status: int, **state: Any) -> ResponseReturnValue:
 
 
 def _done(case_id: str, notice: str) -> ResponseReturnValue:
+    """Commit what the view did, and show the case page at this section with a notice."""
+    commit()
     return redirect(url_for("cases.show", case_id=case_id, measures=notice, _anchor="measures"))
 
 
@@ -96,7 +157,6 @@ def _field_refused(
 
 
 @blueprint.post("/cases/<case_id>/measures")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def propose(case_id: str) -> ResponseReturnValue:
     form = ProposeMeasureForm()
@@ -111,8 +171,6 @@ def propose(case_id: str) -> ResponseReturnValue:
             form.measure_rationale.data,
             form.measure_review_on.data,
         )
-    except NoKeyError:
-        return render_error(404)
     except measures.ReviewDateError as error:
         return _field_refused(case_id, form.measure_review_on, error, propose_form=form)
     except measures.MeasureTextError as error:
@@ -121,7 +179,6 @@ def propose(case_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/cases/<case_id>/measures/<measure_id>/review")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def review(case_id: str, measure_id: str) -> ResponseReturnValue:
     form = _review_form(measure_id, request.form)
@@ -138,7 +195,7 @@ def review(case_id: str, measure_id: str) -> ResponseReturnValue:
     renew_to = form.review_on.data if form.renew.data else None
     try:
         measures.review(db(), case_id, measure_id, g.identity, form.reason.data, renew_to=renew_to)
-    except (NoKeyError, measures.UnknownMeasureError):
+    except measures.UnknownMeasureError:
         return render_error(404)
     except measures.ReviewDateError as error:
         return _field_refused(case_id, form.review_on, error, review_forms={measure_id: form})
@@ -147,18 +204,3 @@ def review(case_id: str, measure_id: str) -> ResponseReturnValue:
     except measures.MeasureError as error:
         return _refused(case_id, 409, error=str(error))
     return _done(case_id, "renewed" if renew_to else "lifted")
-
-
-@blueprint.post("/cases/<case_id>/measures/<measure_id>/<any(approve, reject):verdict>")
-@login_required
-@permission_required(Permission.APPROVE)
-def decide(case_id: str, measure_id: str, verdict: str) -> ResponseReturnValue:
-    try:
-        measures.decide(db(), case_id, measure_id, g.identity, approve=verdict == "approve")
-    except (NoKeyError, measures.UnknownMeasureError):
-        return render_error(404)
-    except measures.SelfApprovalError as error:
-        return approvals_page(str(error), 403)
-    except measures.MeasureError as error:
-        return approvals_page(str(error), 409)
-    return redirect(url_for("access.approvals", measure=verdict))

@@ -1,19 +1,51 @@
 """Administrators' page of reply templates: list, add, edit, delete (thin views over
-redress.reply_templates). Caseworkers use the templates on the case page's reply form."""
+redress.casework.reply_templates). Caseworkers use the templates on the case page's reply form."""
 
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from wtforms import (
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Length,
+)
 
-from caseworker.auth import login_required, permission_required
-from caseworker.forms import ReplyTemplateForm
+from caseworker.auth import permission_required
+from caseworker.forms import stripped
 from redress.casework import reply_templates
 from redress.keys.permissions import Permission
 from redress.store.models import ReplyTemplate
-from redress.web.app import db, render_error
+from redress.store.text import clean_text
+from redress.web import commit, db, render_error
+from redress.web.forms import Form
 
 blueprint = Blueprint("templates", __name__, url_prefix="/admin/templates")
+
+
+class ReplyTemplateForm(Form):
+    name = StringField(
+        "Name",
+        filters=[stripped],
+        validators=[
+            DataRequired("Please give the template a name."),
+            Length(max=reply_templates.NAME_MAX_LENGTH),
+        ],
+    )
+    body = TextAreaField(
+        "Text",
+        filters=[clean_text],
+        validators=[
+            DataRequired("Please write the text."),
+            Length(max=reply_templates.BODY_MAX_LENGTH),
+        ],
+    )
+    save_template = SubmitField("Save template")
+
 
 NOTICES = {
     "created": "The template was added.",
@@ -38,18 +70,18 @@ def _page(
 
 
 def _done(notice: str) -> ResponseReturnValue:
+    """Commit what the view did, and show the templates with a notice."""
+    commit()
     return redirect(url_for("templates.index", done=notice))
 
 
 @blueprint.get("")
-@login_required
 @permission_required(Permission.MANAGE_ACCOUNTS)
 def index() -> ResponseReturnValue:
     return _page(ReplyTemplateForm())
 
 
 @blueprint.post("")
-@login_required
 @permission_required(Permission.MANAGE_ACCOUNTS)
 def create() -> ResponseReturnValue:
     form = ReplyTemplateForm()
@@ -64,7 +96,6 @@ def create() -> ResponseReturnValue:
 
 
 @blueprint.get("/<template_id>")
-@login_required
 @permission_required(Permission.MANAGE_ACCOUNTS)
 def edit(template_id: str) -> ResponseReturnValue:
     try:
@@ -75,7 +106,6 @@ def edit(template_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/<template_id>")
-@login_required
 @permission_required(Permission.MANAGE_ACCOUNTS)
 def update(template_id: str) -> ResponseReturnValue:
     try:
@@ -96,7 +126,6 @@ def update(template_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/<template_id>/delete")
-@login_required
 @permission_required(Permission.MANAGE_ACCOUNTS)
 def delete(template_id: str) -> ResponseReturnValue:
     try:

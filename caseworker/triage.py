@@ -1,8 +1,9 @@
 """The case page's "Status and triage" section, and the two forms it posts.
 
-Thin views over redress.triage and redress.status_updates. A form that fails validation (or a
-transition the workflow refuses) re-renders the case page with a 400, the typed text kept: the
-view leaves the submitted form in `g` for the section loader to show instead of a fresh one.
+Thin views over redress.casework.triage and redress.casework.status_updates. A form that fails
+validation (or a transition the workflow refuses) re-renders the case page with a 400, the typed
+text kept: the view leaves the submitted form in `g` for the section loader to show instead of a
+fresh one.
 """
 
 from __future__ import annotations
@@ -13,22 +14,102 @@ from typing import Any
 from flask import Blueprint, g, redirect, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
+from wtforms import (
+    BooleanField,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    Length,
+)
 
-from caseworker.auth import login_required, permission_required
-from caseworker.cases import render_case
-from caseworker.forms import ReplyForm, StatusForm, TriageForm
+from caseworker.auth import permission_required
+from caseworker.cases import ReplyForm, render_case
+from caseworker.forms import choices, free_text
 from caseworker.sections import Section, register
 from redress.cases import settings
 from redress.cases.workflow import TransitionError
-from redress.casework import status_updates, taxonomy
-from redress.casework.triage import CHOICES, InvalidTriageError, Triage, read_triage, save_triage
-from redress.keys.casekeys import NoKeyError
+from redress.casework import status_updates
+from redress.casework.triage import (
+    CHOICES,
+    RATIONALE_MAX_LENGTH,
+    InvalidTriageError,
+    Triage,
+    read_triage,
+    save_triage,
+)
+from redress.i18n.console import (
+    status_name,
+    taxonomy_choices,
+    taxonomy_label,
+)
 from redress.keys.permissions import Permission
 from redress.staff.accounts import StaffIdentity
 from redress.store.models import CaseStatus
-from redress.web.app import db, render_error, services
+from redress.store.text import clean_text
+from redress.web import commit, db, render_error, services
+from redress.web.forms import CheckboxesField, Form
 
 blueprint = Blueprint("triage", __name__)
+
+
+def _assessment(label: str, name: str) -> SelectField:
+    options = [("", "Not assessed yet"), *taxonomy_choices(name)]
+    return SelectField(label, choices=choices(options), default="")
+
+
+def _rationale(label: str) -> TextAreaField:
+    return TextAreaField(label, filters=[clean_text], validators=[Length(max=RATIONALE_MAX_LENGTH)])
+
+
+class TriageForm(Form):
+    """Assessment and classification; every choice comes from redress.casework.taxonomy."""
+
+    credibility = _assessment("Credibility", "credibility")
+    credibility_rationale = _rationale("Rationale for the credibility assessment")
+    significance = _assessment("Significance", "significance")
+    significance_rationale = _rationale("Rationale for the significance assessment")
+    category = _assessment("Category of misuse", "category")
+    product = free_text("Product or service", "Name and version, as the organisation knows it.")
+    customer = free_text("Customer or deployment", "The customer or the deployment concerned.")
+    country = free_text("Country", "Where the misuse took place.")
+    rights = CheckboxesField("Rights affected", choices=choices(taxonomy_choices("rights")))
+    severity = _assessment("Severity", "severity")
+    retaliation_risk = _assessment("Risk of retaliation against the reporter", "retaliation_risk")
+    retaliation_mitigation = _rationale("How the reporter is protected (mitigation)")
+    save_triage = SubmitField("Save triage")
+
+    def to_triage(self) -> Triage:
+        return Triage(
+            credibility=self.credibility.data,
+            credibility_rationale=self.credibility_rationale.data or "",
+            significance=self.significance.data,
+            significance_rationale=self.significance_rationale.data or "",
+            category=self.category.data,
+            product=self.product.data or "",
+            customer=self.customer.data or "",
+            country=self.country.data or "",
+            rights=tuple(self.rights.data or ()),
+            severity=self.severity.data,
+            retaliation_risk=self.retaliation_risk.data,
+            retaliation_mitigation=self.retaliation_mitigation.data or "",
+        )
+
+
+class StatusForm(Form):
+    """A status change: each allowed transition is a submit button carrying `new_status`."""
+
+    new_status = SelectField(
+        "New status", choices=choices([(status.value, status.value) for status in CaseStatus])
+    )
+    tell_reporter = BooleanField(
+        "Tell the reporter",
+        default=True,
+        description="Posts a short, translated status update to the reporter's inbox; "
+        "it says nothing about the content of the case.",
+    )
+
 
 S = CaseStatus
 # The button for each transition, by the status it leads to.
@@ -43,10 +124,6 @@ TRANSITION_LABELS = {
 REOPEN_LABEL = "Reopen for assessment"
 
 
-def status_name(status: CaseStatus) -> str:
-    return status.value.replace("_", " ")
-
-
 def transition_label(current: CaseStatus, new: CaseStatus) -> str:
     return REOPEN_LABEL if current is S.CLOSED else TRANSITION_LABELS[new]
 
@@ -57,9 +134,9 @@ def _summary(triage: Triage) -> list[tuple[str, str]]:
     rows = []
     for name, value in asdict(triage).items():
         if name == "rights":
-            shown = ", ".join(taxonomy.label(taxonomy.RIGHTS_AFFECTED, code) for code in value)
+            shown = ", ".join(taxonomy_label("rights", code) for code in value)
         elif name in CHOICES:
-            shown = taxonomy.label(CHOICES[name], value) if value else ""
+            shown = taxonomy_label(name, value) if value else ""
         else:
             shown = value
         rows.append((str(form[name].label.text), shown or "—"))
@@ -88,7 +165,6 @@ register(Section(name="triage", template="_case_triage.html", load=_load, order=
 
 
 @blueprint.post("/cases/<case_id>/triage")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def save(case_id: str) -> ResponseReturnValue:
     form = TriageForm()
@@ -97,16 +173,14 @@ def save(case_id: str) -> ResponseReturnValue:
         return render_case(case_id, ReplyForm(formdata=None), 400)
     try:
         saved = save_triage(db(), case_id, g.identity, form.to_triage())
-    except NoKeyError:
-        return render_error(404)
     except InvalidTriageError:
         return render_error(400, "This triage could not be saved", "Nothing was changed.")
+    commit()
     notice = "saved" if saved.indexed else "unindexed"
     return redirect(url_for("cases.show", case_id=case_id, triage=notice, _anchor="triage"))
 
 
 @blueprint.post("/cases/<case_id>/status")
-@login_required
 @permission_required(Permission.WORK_ON_CASES)
 def change_status(case_id: str) -> ResponseReturnValue:
     form = StatusForm()
@@ -122,8 +196,6 @@ def change_status(case_id: str) -> ResponseReturnValue:
             tell_reporter=form.tell_reporter.data,
             feedback_days=settings.current(db(), services().config).feedback_days,
         )
-    except NoKeyError:
-        return render_error(404)
     except TransitionError as error:
         db().rollback()
         g.status_form = form
@@ -132,4 +204,5 @@ def change_status(case_id: str) -> ResponseReturnValue:
             f"{status_name(error.requested)}. Nothing was changed."
         )
         return render_case(case_id, ReplyForm(formdata=None), 400)
+    commit()
     return redirect(url_for("cases.show", case_id=case_id, status="changed", _anchor="triage"))

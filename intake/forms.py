@@ -1,6 +1,6 @@
 """Reporter-facing forms (Flask-WTF, CSRF-protected); file fields are read as encrypted uploads.
 
-The report form is built from the declarative questions in redress.questions.
+The report form is built from the declarative questions in redress.cases.questions.
 """
 
 from __future__ import annotations
@@ -10,23 +10,22 @@ from typing import Any
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
     HiddenField,
     MultipleFileField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from redress.cases.questions import QUESTIONS, Answer, Kind, Question
+from redress.cases.fields import Answer
+from redress.i18n.questions import QUESTIONS, Kind, Question
 from redress.store.text import clean_text
+from redress.web.forms import CheckboxesField, Form
 
 MAX_MESSAGE_CHARS = 50_000
 INCOMPLETE_FORM = _l("This form is incomplete. Please open it again.")
@@ -36,11 +35,6 @@ def _too_long(limit: int) -> LazyString:
     """Our own (translated) length message: WTForms' default has no Arabic translation."""
     # The limit is written the reader's way (100,000 / 100 000 / 100.000) when shown.
     return _l("Please keep this under %(max)s characters.", max=LazyString(format_number, limit))
-
-
-class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _field(question: Question) -> Field:
@@ -74,7 +68,7 @@ def _clean_metadata_field() -> BooleanField:
     )
 
 
-class _ReportFormBase(FlaskForm):  # type: ignore[misc]
+class _ReportFormBase(Form):
     # One-time token: a second copy of the same form stores nothing and shows the same receipt.
     submission_token = HiddenField(
         validators=[
@@ -125,7 +119,7 @@ ReportForm = type(
 )
 
 
-class ConfirmReceiptForm(FlaskForm):  # type: ignore[misc]
+class ConfirmReceiptForm(Form):
     last_group = StringField(
         _l("The last four characters of your receipt code"),
         validators=[
@@ -137,7 +131,7 @@ class ConfirmReceiptForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField(_l("I have saved my code"))
 
 
-class ReceiptForm(FlaskForm):  # type: ignore[misc]
+class ReceiptForm(Form):
     receipt = StringField(
         _l("Your receipt code"),
         validators=[
@@ -149,7 +143,7 @@ class ReceiptForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField(_l("Continue"))
 
 
-class ReplyForm(FlaskForm):  # type: ignore[misc]
+class ReplyForm(Form):
     text = TextAreaField(
         _l("Your message"),
         filters=[clean_text],
@@ -170,9 +164,9 @@ class ReplyForm(FlaskForm):  # type: ignore[misc]
     submit = SubmitField(_l("Send"))
 
 
-class HideMessageForm(FlaskForm):  # type: ignore[misc]
+class HideMessageForm(Form):
     submit = SubmitField(_l("Delete my copy"))
 
 
-class LogoutForm(FlaskForm):  # type: ignore[misc]
+class LogoutForm(Form):
     submit = SubmitField(_l("Log out"))

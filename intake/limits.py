@@ -1,4 +1,4 @@
-"""The intake's flood and brute-force limits (redress.throttle) wired into requests.
+"""The intake's flood and brute-force limits (redress.reporting.throttle) wired into requests.
 
 Submissions are counted and slowed before their body is parsed; Argon2id work runs in a bounded
 pool of slots; failed receipts share a per-minute budget. Over a limit the reporter gets a plain
@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from redress.reporting.throttle import Busy, KdfSlots, WindowBudget
 from redress.store.config import Config
-from redress.web.app import render_error
+from redress.web import render_error
 
 # How long a request may wait in the queue for a key-derivation slot.
 KDF_WAIT_SECONDS = 10.0

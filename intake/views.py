@@ -1,8 +1,7 @@
-"""Reporter routes: thin views over redress.submissions and redress.reporters."""
+"""Reporter routes: thin views over redress.reporting.submissions and
+redress.reporting.reporters."""
 
 from __future__ import annotations
-
-import hmac
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -10,10 +9,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from crypto.digests import digest
-from crypto.errors import CryptoError, ReceiptError
-from crypto.keys import keypair_from_private
-from crypto.receipts import last_group, normalise_receipt
 from intake.forms import (
     ConfirmReceiptForm,
     HideMessageForm,
@@ -23,18 +18,19 @@ from intake.forms import (
     ReportForm,
 )
 from intake.limits import kdf_slot, limits
-from redress.cases.messages import SYSTEM_TEXTS
-from redress.cases.questions import QUESTIONS
+from redress.cases.attachments import DamagedFileError
+from redress.i18n.languages import LANGUAGES
+from redress.i18n.questions import QUESTIONS
+from redress.i18n.texts import NOT_CLEANED_REASONS, REMOVED_LABELS, SYSTEM_TEXTS
 from redress.keys.casekeys import NoKeyError
 from redress.keys.sessions import SessionPolicy
-from redress.reporting import reporters, submission_tokens, submissions
-from redress.reporting.cleaning import NOT_CLEANED_REASONS, REMOVED_LABELS, clean_uploads
+from redress.reporting import receipts, reporters, submission_tokens, submissions
+from redress.reporting.cleaning import clean_uploads
 from redress.reporting.submission_tokens import AlreadySubmittedError
 from redress.store.models import CaseStatus, SessionApp
-from redress.web.app import (
-    LANGUAGE_COOKIE,
-    LANGUAGES,
+from redress.web import (
     begin_key_session,
+    commit,
     current_key_session,
     db,
     end_key_session,
@@ -43,6 +39,7 @@ from redress.web.app import (
     services,
     uploads,
 )
+from redress.web.language import LANGUAGE_COOKIE
 
 blueprint = Blueprint("intake", __name__)
 
@@ -71,7 +68,6 @@ RECEIPT_PROBLEMS = {
 WRONG_RECEIPT = _l("We could not find a report for that code. Please check it and try again.")
 # Set between showing a receipt and the reporter confirming they saved it.
 _PENDING_CONFIRMATION = "confirm"
-_CONFIRMATION_DOMAIN = b"redress-receipt-confirmation"
 _FORM_TOKEN = "form"  # noqa: S105 - a session key name, not a secret
 
 
@@ -86,7 +82,7 @@ def _identity() -> reporters.ReporterIdentity | None:
     return reporters.ReporterIdentity(
         reporter_id=data.subject["reporter"],
         case_id=data.subject["case"],
-        keypair=keypair_from_private(data.private_key),
+        keypair=data.keypair,
     )
 
 
@@ -96,12 +92,6 @@ def _log_in(identity: reporters.ReporterIdentity) -> None:
         {"reporter": identity.reporter_id, "case": identity.case_id},
         identity.keypair.private,
     )
-
-
-def _confirmation_tag(group: str) -> str:
-    # Keyed with the (server-only) session key material so the cookie reveals nothing usable.
-    key = services().config.secrets.intake_secret_key
-    return digest(key + group.encode(), domain=_CONFIRMATION_DOMAIN).hex()
 
 
 def _session_ended() -> tuple[str, int]:
@@ -158,7 +148,6 @@ def report() -> ResponseReturnValue:
         with kdf_slot():
             submission = submissions.submit_report(
                 db(),
-                services().blobs,
                 services().config,
                 form.answers(),
                 files,
@@ -176,6 +165,7 @@ def report() -> ResponseReturnValue:
                 ),
             )
         return _show_earlier_receipt(earlier.receipt)
+    commit()
     limits().submissions.spend()
     return _show_receipt(
         submission.reporter,
@@ -194,7 +184,8 @@ def _show_receipt(
     cleaning: list[tuple[str, dict[str, object] | None]] | None = None,
 ) -> ResponseReturnValue:
     _log_in(identity)
-    session[_PENDING_CONFIRMATION] = _confirmation_tag(last_group(receipt))
+    server_key = services().config.secrets.intake_secret_key
+    session[_PENDING_CONFIRMATION] = receipts.confirmation_tag(server_key, receipt)
     session[_FORM_TOKEN] = submission_tokens.token_id(form_token)
     # Rendered in the response to the POST, never stored in clear, never shown after confirmation.
     page = render_template(
@@ -212,7 +203,7 @@ def _show_receipt(
 def _show_earlier_receipt(receipt: str) -> ResponseReturnValue:
     """The same form arrived again (double click, reload): nothing new stored, same receipt."""
     with kdf_slot():
-        identity = reporters.find_reporter(db(), services().config, normalise_receipt(receipt))
+        identity = reporters.find_reporter(db(), services().config, receipts.checked(receipt))
     if identity is None:
         return render_error(500)
     return _show_receipt(identity, receipt, request.form["submission_token"], 200)
@@ -225,12 +216,13 @@ def confirm_receipt() -> ResponseReturnValue:
         return redirect(url_for("intake.inbox"))
     form = ConfirmReceiptForm()
     if form.validate_on_submit():
-        typed = "".join(form.last_group.data.split()).upper()
-        if hmac.compare_digest(_confirmation_tag(typed), expected):
+        server_key = services().config.secrets.intake_secret_key
+        if receipts.confirms(server_key, expected, form.last_group.data):
             session.pop(_PENDING_CONFIRMATION)
             form_token_id = session.pop(_FORM_TOKEN, None)
             if form_token_id:
                 submission_tokens.mark_confirmed(db(), form_token_id)
+                commit()
             return redirect(url_for("intake.inbox"))
         form.last_group.errors.append(
             _("That does not match the end of your code. Please look at what you wrote down.")
@@ -246,8 +238,8 @@ def login() -> ResponseReturnValue:
         status = 400 if form.is_submitted() else 200
         return render_template("login.html", form=form), status
     try:
-        normalised = normalise_receipt(form.receipt.data)
-    except ReceiptError as error:
+        normalised = receipts.checked(form.receipt.data)
+    except receipts.MistypedReceiptError as error:
         form.receipt.errors.append(RECEIPT_PROBLEMS[error.reason])
         return render_template("login.html", form=form), 400
     budget = limits().failed_receipts
@@ -283,6 +275,7 @@ def _render_inbox(
     identity: reporters.ReporterIdentity, form: ReplyForm, status: int = 200
 ) -> ResponseReturnValue:
     box = reporters.open_inbox(db(), identity)
+    commit()
     return (
         render_template(
             "inbox.html",
@@ -313,7 +306,8 @@ def reply() -> ResponseReturnValue:
     if not valid:
         return _render_inbox(identity, form, 400)
     clean_uploads(files, enabled=form.clean_metadata.data)
-    reporters.send_reply(db(), services().blobs, identity, form.text.data or "", files)
+    reporters.send_reply(db(), identity, form.text.data or "", files)
+    commit()
     return redirect(url_for("intake.inbox", sent=1))
 
 
@@ -324,6 +318,7 @@ def hide_message(message_id: str) -> ResponseReturnValue:
         return _session_ended()
     if not reporters.hide_message(db(), identity, message_id):
         return render_error(404)
+    commit()
     return redirect(url_for("intake.inbox", deleted=1))
 
 
@@ -336,7 +331,7 @@ def download(attachment_id: str) -> ResponseReturnValue:
         view, chunks = reporters.download(db(), services().blobs, identity, attachment_id)
     except NoKeyError:
         return render_error(404)
-    except CryptoError:
+    except DamagedFileError:
         return render_error(
             500,
             _("This file failed an integrity check"),

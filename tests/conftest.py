@@ -122,6 +122,7 @@ class Staff:
 def make_caseworker(db: Session, config: Config) -> Callable[..., Staff]:
     def make(username: str = "alice", role: Role = Role.CASEWORKER) -> Staff:
         account = add_caseworker(db, username, role, kdf=config.kdf)
+        db.commit()
         return Staff(account=account, passphrase=account.password)
 
     return make

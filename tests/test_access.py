@@ -252,7 +252,7 @@ def test_disclosure_needs_another_approver_who_read_the_reason_and_every_view_is
     assert post(alice, case_id, path, disclosure_reason=reason) == 409
     request = only_request(db, case_id)
     assert reason.encode() not in request.encrypted_reason
-    decide = f"/cases/{case_id}/access/disclosures/{request.id}"
+    decide = f"/cases/{case_id}/approvals/disclosure/{request.id}"
 
     # Carol holds the identity key but not the case: she cannot read the reason, so cannot
     # approve it yet.
@@ -262,7 +262,8 @@ def test_disclosure_needs_another_approver_who_read_the_reason_and_every_view_is
     assert post(carol, case_id, f"{decide}/approve") == 409
     assert post(bob, case_id, f"{decide}/approve") == 403
     assert (
-        post(carol, case_id, f"/cases/{other_case}/access/disclosures/{request.id}/approve") == 404
+        post(carol, case_id, f"/cases/{other_case}/approvals/disclosure/{request.id}/approve")
+        == 404
     )
     assert identity_copies(db, alice_id) == 0
 
@@ -310,10 +311,10 @@ def test_self_approval_rejection_and_a_tampered_reason(
     assert post(carol, case_id, path, disclosure_reason="Needed to arrange protection.") == 302
     own = only_request(db, case_id)
     assert "Your own request" in carol.get("/approvals").get_data(as_text=True)
-    assert post(carol, case_id, f"/cases/{case_id}/access/disclosures/{own.id}/approve") == 403
+    assert post(carol, case_id, f"/cases/{case_id}/approvals/disclosure/{own.id}/approve") == 403
     assert only_request(db, case_id).status is DisclosureStatus.PENDING
     assert audited(db, "disclosure.approved") == []
-    assert post(dave, case_id, f"/cases/{case_id}/access/disclosures/{own.id}/reject") == 302
+    assert post(dave, case_id, f"/cases/{case_id}/approvals/disclosure/{own.id}/reject") == 302
     assert "Jane Roe" not in carol.get(f"/cases/{case_id}?show_identity=1").get_data(as_text=True)
 
     # A tampered reason cannot be approved; rejecting seals nothing to the requester.
@@ -329,7 +330,7 @@ def test_self_approval_rejection_and_a_tampered_reason(
     assert "This item failed an integrity check" in queue
     assert "Approve the request" not in queue
     assert audited(db, "disclosure.queue_viewed")[-1] == {"integrity_failures": 1, "requests": 1}
-    decide = f"/cases/{case_id}/access/disclosures/{request.id}"
+    decide = f"/cases/{case_id}/approvals/disclosure/{request.id}"
     assert post(carol, case_id, f"{decide}/approve") == 409
     assert post(dave, case_id, f"{decide}/reject") == 302
     assert audited(db, "disclosure.rejected") == [

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from redress.staff import totp
-from redress.web.app import SECURITY_HEADERS
+from redress.web.headers import SECURITY_HEADERS
 from tests.support.browser import launched_browser
 from tests.support.servers import (
     RunningCommand,

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, Response, expect
 
-from redress.cases.settings import SETTINGS_BY_NAME
+from redress.i18n.console import SETTING_LABELS
 from tests.helpers import Authenticator
 from tests.support.axe import PageSnapshot, audit, axe_or_unavailable, describe_audit, failing_only
 from tests.support.browser import launched_browser
@@ -316,7 +316,7 @@ def test_axe_finds_no_serious_violations_in_the_console(
         first_sign_in(page, redress.console, root, home="Accounts")
         seen.append(PageSnapshot.of(page, "accounts"))
         page.goto(f"{redress.console}admin/settings")
-        page.get_by_label(SETTINGS_BY_NAME["feedback_days"].label, exact=True).fill("0")
+        page.get_by_label(SETTING_LABELS["feedback_days"][0], exact=True).fill("0")
         page.get_by_role("button", name="Save settings").click()
         expect(page.locator(".error").first).to_be_visible()
         seen.append(PageSnapshot.of(page, "settings, refused"))

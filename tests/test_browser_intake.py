@@ -39,8 +39,8 @@ from babel.support import Translations
 from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
+from redress.i18n.languages import LANGUAGES, RIGHT_TO_LEFT
 from redress.staff import totp
-from redress.web.app import LANGUAGES, RIGHT_TO_LEFT
 from tests.support.axe import (
     PageSnapshot,
     audit,

@@ -60,7 +60,7 @@ from werkzeug.test import TestResponse
 
 from crypto.receipts import normalise_receipt
 from crypto.streams import STREAM_CHUNK_SIZE
-from redress.cases.questions import QUESTIONS, Kind
+from redress.i18n.questions import QUESTIONS, Kind
 from redress.store.blobs import LocalBlobStore
 from redress.store.config import Config
 from redress.store.db import Database

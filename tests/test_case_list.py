@@ -17,7 +17,7 @@ from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from bench.bench_caselist import seed_cases
-from redress.cases import workflow
+from redress.cases import deadlines
 from redress.keys.blind_index import INDEX_KEY
 from redress.store import clock
 from redress.store.models import (
@@ -168,7 +168,7 @@ def test_deadlines_are_flagged_in_text_and_filter(
         "B0000005": [],
     }
     for case in db.scalars(select(Case)):
-        assert workflow.is_overdue(case, today) == (flags[case.reference] == ["overdue"])
+        assert deadlines.is_overdue(case, today) == (flags[case.reference] == ["overdue"])
     assert set(listed(console, "?urgency=overdue")[0]) == {"B0000000", "B0000003"}
     assert set(listed(console, "?urgency=due_soon")[0]) == {"B0000001", "B0000004"}
     assert listed(console, "?sort=deadline")[0][:3] == ["B0000000", "B0000003", "B0000004"]

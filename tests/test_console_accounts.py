@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from redress.store.models import AuditEvent, Base, Caseworker, Role, SessionRecord
-from redress.web.app import CONTENT_SECURITY_POLICY
+from redress.web.headers import CONTENT_SECURITY_POLICY
 from tests.conftest import Staff
 from tests.helpers import Authenticator, change_passphrase, console_login, csrf_token
 

@@ -43,9 +43,9 @@ from crypto.params import RECEIPT_KDF_PARAMS
 from crypto.receipts import new_receipt
 from crypto.recovery import combine_recovery_shares
 from crypto.sealing import open_sealed
+from redress.cases.fields import REPORT_FIELD
 from redress.keys import contexts
 from redress.platform import gunicorn_conf
-from redress.reporting.submissions import REPORT_FIELD
 from redress.store.config import MIB, load_config
 from redress.store.db import Database
 from redress.store.models import Case, CaseField, CaseKey, KeyKind, Recipient

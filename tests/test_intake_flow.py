@@ -138,7 +138,7 @@ def test_confidential_identity_is_held_for_approvers_only(
     identity = json.loads(
         decrypt_field(identity_key, field.ciphertext, contexts.case_field(case_id, "identity"))
     )
-    assert identity == {"name": "Jane Roe", "contact": "jane@example.org"}
+    assert identity == {"format": 1, "name": "Jane Roe", "contact": "jane@example.org"}
 
 
 def test_no_identity_key_without_an_identity(intake: FlaskClient, db: Session) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from crypto.keys import keypair_from_private, unwrap_private_key
 from redress.casework import investigation
 from redress.casework.timeline import build_timeline
+from redress.i18n.console import describe_step
 from redress.staff.accounts import StaffIdentity
 from redress.store import clock
 from redress.store.config import Config
@@ -292,7 +293,7 @@ def test_the_timeline_merges_what_happened_without_content(
 
     entries = build_timeline(db, case_id)
     assert [entry.at for entry in entries] == sorted(entry.at for entry in entries)
-    seen = [(entry.what, entry.who) for entry in entries]
+    seen = [(describe_step(entry), entry.who) for entry in entries]
     assert seen[0] == ("Report received", "reporter")
     for expected in (
         ("Automatic update to the reporter", None),

@@ -47,7 +47,7 @@ def review(
 
 
 def decide(client: FlaskClient, case_id: str, measure_id: str, verdict: str) -> int:
-    return post(client, case_id, f"/cases/{case_id}/measures/{measure_id}/{verdict}")
+    return post(client, case_id, f"/cases/{case_id}/approvals/measure/{measure_id}/{verdict}")
 
 
 def measures(db: Session, case_id: str) -> list[InterimMeasure]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from redress.web.app import SECURITY_HEADERS
+from redress.web.headers import SECURITY_HEADERS
 from tests.helpers import csrf_token
 
 

@@ -16,8 +16,8 @@ from crypto.fields import decrypt_field
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed
 from redress import audit
+from redress.audit import SYSTEM, AuditAction
 from redress.keys import contexts
-from redress.store import clock
 from redress.store.db import Database
 from redress.store.models import (
     Attachment,
@@ -140,7 +140,7 @@ def test_tampered_attachment_download_fails_loudly(
 
 def test_audit_chain_detects_edits_insertions_and_deletions(db: Session) -> None:
     for number in range(5):
-        audit.record(db, "test.event", actor="system", at=clock.utcnow(), detail={"n": number})
+        audit.record(db, AuditAction.CASE_VIEWED, SYSTEM, detail={"n": number})
     db.commit()
     assert audit.verify_chain(db) is None
 
@@ -162,7 +162,7 @@ def test_audit_chain_detects_edits_insertions_and_deletions(db: Session) -> None
 
 def test_audit_chain_detects_a_truncated_tail(db: Session) -> None:
     for number in range(3):
-        audit.record(db, "test.event", actor="system", at=clock.utcnow(), detail={"n": number})
+        audit.record(db, AuditAction.CASE_VIEWED, SYSTEM, detail={"n": number})
     db.commit()
     db.execute(delete(AuditEvent).where(AuditEvent.seq == 3))
     db.commit()

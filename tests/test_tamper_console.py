@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from werkzeug.test import TestResponse
 
+from redress.cases.fields import IDENTITY_FIELD, REPORT_FIELD
 from redress.casework.triage import TRIAGE_FIELD
-from redress.reporting.submissions import IDENTITY_FIELD, REPORT_FIELD
 from redress.staff import totp
 from redress.store.models import (
     Attachment,
@@ -38,7 +38,7 @@ from redress.store.models import (
     Recipient,
     Task,
 )
-from redress.web.app import services
+from redress.web import services
 from tests.conftest import Staff
 from tests.helpers import console_login, csrf_token
 from tests.test_access import NEW
@@ -83,7 +83,7 @@ def holder(scene: Scene) -> FlaskClient:
 
 def approve_disclosure(scene: Scene) -> None:
     """The approver approves the holder's request, so the holder may see the identity."""
-    decide = f"/cases/{scene.ids['case']}/access/disclosures/{scene.ids['request']}/approve"
+    decide = f"/cases/{scene.ids['case']}/approvals/disclosure/{scene.ids['request']}/approve"
     assert send(scene.clients[Actor.APPROVER], decide, {}, "/approvals") == 302
 
 

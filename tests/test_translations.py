@@ -22,7 +22,7 @@ from babel.numbers import format_decimal
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from redress.web.app import LANGUAGES, RIGHT_TO_LEFT
+from redress.i18n.languages import LANGUAGES, RIGHT_TO_LEFT
 from tests.helpers import confirm_receipt, csrf_token, receipt_from, submit_report
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,10 +15,10 @@ from werkzeug.test import TestResponse
 
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed
-from redress.cases.messages import SYSTEM_TEXTS
 from redress.cases.workflow import ALLOWED_TRANSITIONS
 from redress.casework.status_updates import update_template
 from redress.casework.triage import TRIAGE_FIELD, cases_matching
+from redress.i18n.texts import SYSTEM_TEXTS
 from redress.keys import contexts
 from redress.keys.blind_index import INDEX_KEY
 from redress.store.models import (

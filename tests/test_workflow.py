@@ -6,13 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from redress.cases.workflow import (
-    ALLOWED_TRANSITIONS,
-    TransitionError,
-    acknowledgement_due,
-    change_status,
-    is_overdue,
-)
+from redress.cases.deadlines import acknowledgement_due, is_overdue
+from redress.cases.workflow import ALLOWED_TRANSITIONS, TransitionError, change_status
 from redress.store.models import Case, CaseStatus
 
 RECEIVED = date(2026, 3, 2)

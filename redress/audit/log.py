@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crypto.digests import digest
+from redress.audit.actions import Actor, ActorKind, AuditAction
+from redress.store import clock
 from redress.store.models import AuditEvent, AuditHead
 
 GENESIS = bytes(32)
@@ -42,17 +43,27 @@ def chain_hash(previous: bytes, event: AuditEvent) -> bytes:
     return digest(previous + _canonical(event), domain=_DOMAIN)
 
 
+DetailValue = str | int | bool | None
+
+
 def record(
     db: Session,
-    action: str,
+    action: AuditAction,
+    actor: Actor,
+    /,
     *,
-    actor: str,
-    at: datetime,
-    caseworker_id: str | None = None,
     case_id: str | None = None,
-    detail: Mapping[str, str | int | bool | None] | None = None,
+    detail: Mapping[str, DetailValue] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction."""
+    """Append one event in the caller's transaction.
+
+    The time is decided here, by who acted: a reporter's action is recorded at the start of its
+    day (never more precisely), anything else at the current UTC time.
+    """
+    if actor.kind is ActorKind.REPORTER:
+        at = clock.start_of_day(clock.today())
+    else:
+        at = clock.utcnow()
     advanced = db.execute(
         update(AuditHead)
         .where(AuditHead.id == _HEAD_ID)
@@ -68,10 +79,10 @@ def record(
     event = AuditEvent(
         seq=seq,
         occurred_at=at,
-        actor=actor,
-        caseworker_id=caseworker_id,
+        actor=actor.kind.value,
+        caseworker_id=actor.caseworker_id,
         case_id=case_id,
-        action=action,
+        action=action.value,
         detail=json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":")),
         previous_hash=previous,
     )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from crypto.fields import decrypt_field, encrypt_field
 from crypto.streams import decrypt_stream
 from redress.cases.uploads import EncryptedUpload
 from redress.keys import contexts
+from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
 from redress.store.blobs import BlobStore
 from redress.store.models import Attachment, KeyKind
 
@@ -81,32 +81,14 @@ def attach_upload(
         encrypted_file_key=encrypt_field(
             case_key, upload.file_key, contexts.attachment_file_key(case_id, upload.attachment_id)
         ),
-        encrypted_meta=encrypt_field(
-            case_key,
-            json.dumps(meta, ensure_ascii=False).encode(),
-            contexts.attachment_meta(case_id, upload.attachment_id),
+        encrypted_meta=seal_record(
+            case_key, meta, contexts.attachment_meta(case_id, upload.attachment_id)
         ),
         size_bucket=size_bucket(upload.size),
         added_on=today,
     )
     db.add(attachment)
     return attachment
-
-
-def commit_with_uploads(db: Session, store: BlobStore, uploads: Sequence[EncryptedUpload]) -> None:
-    """Make the blobs durable, then commit the rows naming them; on any failure undo both."""
-    try:
-        for upload in uploads:
-            upload.commit()
-        db.commit()
-    except BaseException:
-        db.rollback()
-        for upload in uploads:
-            if upload.committed:
-                store.delete(upload.blob_id)
-            else:
-                upload.discard()
-        raise
 
 
 def collect_orphan_blobs(db: Session, store: BlobStore, older_than: timedelta) -> int:
@@ -130,7 +112,7 @@ def collect_orphan_blobs(db: Session, store: BlobStore, older_than: timedelta) -
 def _view(attachment: Attachment, case_key: bytes) -> AttachmentView:
     context = contexts.attachment_meta(attachment.case_id, attachment.id)
     try:
-        meta = json.loads(decrypt_field(case_key, attachment.encrypted_meta, context))
+        meta = open_record(case_key, attachment.encrypted_meta, context)
         cleaning = meta.get("cleaning")
         return AttachmentView(
             attachment.id,
@@ -140,7 +122,7 @@ def _view(attachment: Attachment, case_key: bytes) -> AttachmentView:
             int(meta["size"]),
             cleaning if isinstance(cleaning, dict) else None,
         )
-    except (CryptoError, ValueError, KeyError, TypeError):
+    except (UnreadableRecordError, ValueError, KeyError, TypeError):
         return AttachmentView(attachment.id, attachment.message_id, None, "", None)
 
 
@@ -159,22 +141,29 @@ def attachments_by_message(
     return grouped
 
 
+class DamagedFileError(Exception):
+    """A file's key, metadata or first chunk failed its integrity check: nothing was sent."""
+
+
 def read_attachment(
     store: BlobStore, attachment: Attachment, case_key: bytes
 ) -> tuple[AttachmentView, Iterator[bytes]]:
-    """Metadata and a generator of authenticated plaintext chunks; raises CryptoError if tampered.
+    """Metadata and a generator of authenticated plaintext chunks; DamagedFileError if tampered.
 
     The generator raises on a truncated or altered blob part-way through; callers streaming it
     to a client must abort the response rather than end it normally.
     """
     view = _view(attachment, case_key)
-    file_key = decrypt_field(
-        case_key,
-        attachment.encrypted_file_key,
-        contexts.attachment_file_key(attachment.case_id, attachment.id),
-    )
+    try:
+        file_key = decrypt_field(
+            case_key,
+            attachment.encrypted_file_key,
+            contexts.attachment_file_key(attachment.case_id, attachment.id),
+        )
+    except CryptoError:
+        raise DamagedFileError(attachment.id) from None
     if not view.intact:
-        raise CryptoError("attachment metadata failed its integrity check")
+        raise DamagedFileError(attachment.id)
 
     def chunks() -> Iterator[bytes]:
         with store.open(attachment.blob_id) as blob:
@@ -183,5 +172,8 @@ def read_attachment(
     stream = chunks()
     # Authenticate the first chunk here, so a damaged file (most fit in one chunk) is reported
     # by the caller before any response starts, not in the middle of sending it.
-    first = next(stream, b"")
+    try:
+        first = next(stream, b"")
+    except CryptoError:
+        raise DamagedFileError(attachment.id) from None
     return view, itertools.chain([first], stream)

@@ -2,56 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crypto.errors import CryptoError
-from crypto.fields import decrypt_field, encrypt_field
 from redress.cases.attachments import AttachmentView, attach_upload, attachments_by_message
 from redress.cases.uploads import EncryptedUpload
 from redress.keys import contexts
+from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
 from redress.store.models import Author, KeyKind, Message, new_id
-
-# Texts of the named system messages (the thread stores only the name).
-SYSTEM_TEXTS = {
-    "received": _l(
-        "Thank you. Your report has been received and encrypted. A caseworker will "
-        "acknowledge it within 7 days. Come back with your receipt code to read replies."
-    ),
-    # Status updates (redress.status_updates): plain words, nothing about the inside of the case.
-    "status:acknowledged": _l(
-        "Your report has been acknowledged. A caseworker is now responsible for it and will "
-        "keep you informed here. You can add information or ask a question at any time."
-    ),
-    "status:in_assessment": _l(
-        "We are now assessing your report to decide on the next steps. We will tell you here "
-        "when we have decided."
-    ),
-    "status:under_investigation": _l(
-        "We have opened an investigation into what you reported. We may ask you questions "
-        "here, and we will tell you when there is news."
-    ),
-    "status:decided": _l(
-        "A decision has been taken on your report. A caseworker will explain it to you here."
-    ),
-    "status:remedy_in_progress": _l(
-        "We are now putting in place measures to address what you reported. We will keep you "
-        "informed of progress here."
-    ),
-    "status:closed": _l(
-        "Your case is now closed. Thank you for reporting. You can still read this "
-        "conversation and write to us here."
-    ),
-    "status:reopened": _l(
-        "Your case has been reopened and is being assessed again. We will keep you informed here."
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -89,15 +51,14 @@ def append_message(
     seq = (last or 0) + 1
     message_id = new_id()
     body = {"text": text} if template is None else {"template": template}
-    plaintext = json.dumps(body, ensure_ascii=False).encode()
     message = Message(
         id=message_id,
         case_id=case_id,
         seq=seq,
         author=author,
         caseworker_id=caseworker_id,
-        ciphertext=encrypt_field(
-            thread_key, plaintext, contexts.message(case_id, message_id, seq, author)
+        ciphertext=seal_record(
+            thread_key, body, contexts.message(case_id, message_id, seq, author)
         ),
         sent_on=today,
         read_by_reporter=author is Author.REPORTER,
@@ -133,10 +94,9 @@ def post_message(
 def _decrypt(message: Message, thread_key: bytes) -> dict[str, str]:
     context = contexts.message(message.case_id, message.id, message.seq, message.author)
     try:
-        body = json.loads(decrypt_field(thread_key, message.ciphertext, context))
-    except (CryptoError, ValueError):
+        return open_record(thread_key, message.ciphertext, context)
+    except UnreadableRecordError:
         return {}
-    return body if isinstance(body, dict) else {}
 
 
 @dataclass(frozen=True)

@@ -15,36 +15,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from redress import audit
+from redress.audit import AuditAction
 from redress.staff.accounts import StaffIdentity
-from redress.store import clock
 from redress.store.config import Config
 from redress.store.models import OrganisationSetting
 
 
 @dataclass(frozen=True)
 class Setting:
+    """A setting and its allowed range (its words: redress.i18n.console.SETTING_LABELS)."""
+
     name: str
-    label: str
-    description: str
     minimum: int
     maximum: int
 
 
 SETTINGS = (
-    Setting(
-        "acknowledgement_days",
-        "Acknowledgement deadline, in days after receipt",
-        "The reporter is told within this many days that their report was received.",
-        1,
-        90,
-    ),
-    Setting(
-        "feedback_days",
-        "Feedback deadline, in days after acknowledgement",
-        "The reporter hears what was done about the report within this many days.",
-        1,
-        365,
-    ),
+    # Days from receipt until the reporter is told the report was received.
+    Setting("acknowledgement_days", 1, 90),
+    # Days from acknowledgement until the reporter hears what was done about the report.
+    Setting("feedback_days", 1, 365),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -73,14 +63,14 @@ def current(db: Session, config: Config) -> Deadlines:
 def change(
     db: Session, config: Config, admin: StaffIdentity, values: Mapping[str, int]
 ) -> list[str]:
-    """Save the values given, audit what changed and commit; the names that changed."""
+    """Save the values given and audit what changed; the names that changed."""
     for name, value in values.items():
         setting = SETTINGS_BY_NAME.get(name)
         if setting is None:
             raise SettingError(f"{name} is not a setting")
         if not setting.minimum <= value <= setting.maximum:
             raise SettingError(
-                f"{setting.label} must be from {setting.minimum} to {setting.maximum}."
+                f"{setting.name} must be from {setting.minimum} to {setting.maximum}."
             )
     before = current(db, config)
     changes = {
@@ -91,13 +81,5 @@ def change(
     for name in changes:
         db.merge(OrganisationSetting(name=name, value=values[name]))
     if changes:
-        audit.record(
-            db,
-            "settings.changed",
-            actor="caseworker",
-            at=clock.utcnow(),
-            caseworker_id=admin.caseworker_id,
-            detail=changes,
-        )
-    db.commit()
+        audit.record(db, AuditAction.SETTINGS_CHANGED, admin.actor, detail=changes)
     return list(changes)

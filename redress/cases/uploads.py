@@ -4,12 +4,14 @@ An :class:`EncryptedUpload` is a write-only file object handed to the multipart 
 of Werkzeug's spooled temporary file. Every write is encrypted under a fresh random file key and
 streamed as ciphertext into a pending blob. The file key, name and media type stay in memory
 until the submission is stored, when they are encrypted under the case key
-(:mod:`redress.attachments`). An upload that is never committed is discarded with its blob.
+(:mod:`redress.cases.attachments`). An upload that is never committed is discarded with its blob.
 """
 
 from __future__ import annotations
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
 
 from crypto.keys import random_key
 from crypto.streams import StreamEncryptor, decrypt_stream
@@ -18,7 +20,7 @@ from redress.store.blobs import BlobStore
 from redress.store.models.base import new_id
 
 
-class FileTooLarge(RequestEntityTooLarge):
+class FileTooLarge(Exception):
     """One file went over the per-file limit (the whole request is refused)."""
 
 
@@ -33,8 +35,8 @@ class EncryptedUpload:
         self.filename = filename
         self.content_type = content_type
         self.file_key = random_key()
-        # What metadata cleaning did to this file (set by redress.cleaning), for the reporter
-        # and, encrypted with the file's other metadata, for caseworkers.
+        # What metadata cleaning did to this file (set by redress.reporting.cleaning), for the
+        # reporter and, encrypted with the file's other metadata, for caseworkers.
         self.cleaning: dict[str, object] | None = None
         self._store = store
         self._pending = store.create()
@@ -91,6 +93,11 @@ class EncryptedUpload:
         self._pending, self.file_key, self._encryptor = replacement, file_key, encryptor
 
     @property
+    def finished(self) -> bool:
+        """True once the whole file was received (a stored upload is always finished)."""
+        return self._finished
+
+    @property
     def size(self) -> int:
         return self._encryptor.plaintext_size
 
@@ -114,3 +121,19 @@ class EncryptedUpload:
         """Drop an upload that will not be stored (also safe after a failed commit)."""
         if not self.committed:
             self._pending.discard()
+
+
+def commit_with_uploads(db: Session, store: BlobStore, uploads: Sequence[EncryptedUpload]) -> None:
+    """Make the blobs durable, then commit the rows naming them; on any failure undo both."""
+    try:
+        for upload in uploads:
+            upload.commit()
+        db.commit()
+    except BaseException:
+        db.rollback()
+        for upload in uploads:
+            if upload.committed:
+                store.delete(upload.blob_id)
+            else:
+                upload.discard()
+        raise

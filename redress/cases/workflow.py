@@ -1,9 +1,12 @@
-"""Grievance workflow rules: allowed status transitions and deadlines, enforced here."""
+"""Grievance workflow rules: the allowed status transitions and the dates each one sets.
+
+The deadlines themselves, and how near they are, are redress.cases.deadlines's."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
+from redress.cases import deadlines
 from redress.store.models import Case, CaseStatus
 
 S = CaseStatus
@@ -26,27 +29,15 @@ class TransitionError(Exception):
         self.requested = requested
 
 
-def acknowledgement_due(received_on: date, days: int) -> date:
-    return received_on + timedelta(days=days)
-
-
 def change_status(case: Case, new: CaseStatus, *, today: date, feedback_days: int) -> None:
     """Move a case to `new`, setting the dates that transition implies."""
     if new not in ALLOWED_TRANSITIONS[case.status]:
         raise TransitionError(case.status, new)
     if new is S.ACKNOWLEDGED:
         case.acknowledged_on = today
-        case.feedback_due = today + timedelta(days=feedback_days)
+        case.feedback_due = deadlines.feedback_due(today, feedback_days)
     if new is S.CLOSED:
         case.closed_on = today
     elif case.status is S.CLOSED:
         case.closed_on = None
     case.status = new
-
-
-def is_overdue(case: Case, today: date) -> bool:
-    if case.status is S.RECEIVED:
-        return today > case.acknowledgement_due
-    if case.status is not S.CLOSED and case.feedback_due is not None:
-        return today > case.feedback_due
-    return False

@@ -5,7 +5,7 @@ internal keys and sealing new copies to a colleague's public key; no content is 
 Revoking deletes every sealed copy the colleague holds (the identity key's too). A case always
 keeps at least one caseworker holding its thread key, so it never becomes readable by the
 recovery key alone. An exclusion revokes the colleague's copies and blocks any new grant while it
-stands; :func:`redress.casekeys.open_caseworker_key` ignores a copy held despite one.
+stands; :func:`redress.keys.casekeys.open_caseworker_key` ignores a copy held despite one.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from redress import audit
+from redress.audit import AuditAction
 from redress.keys import casekeys
 from redress.keys.permissions import CASE_HOLDING_ROLES
 from redress.staff.accounts import StaffIdentity
@@ -131,29 +132,9 @@ def _is_excluded(db: Session, case_id: str, caseworker_id: str) -> bool:
     return bool(db.scalar(select(casekeys.excluded(case_id, caseworker_id))))
 
 
-def record_case_action(
-    db: Session, action: str, case_id: str, identity: StaffIdentity, **detail: str | int
-) -> None:
-    """Audit a staff member's action on a case, in the caller's transaction."""
-    audit.record(
-        db,
-        action,
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=identity.caseworker_id,
-        case_id=case_id,
-        detail=detail,
-    )
-
-
-def _open_own(db: Session, case_id: str, identity: StaffIdentity, kind: KeyKind) -> bytes:
-    """The actor's own key: NoKeyError unless they hold the case (and are not excluded)."""
-    return casekeys.open_caseworker_key(db, case_id, kind, identity.caseworker_id, identity.keypair)
-
-
 def grant(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str) -> None:
     """Seal the thread and internal keys to a colleague; NoKeyError unless the actor holds both."""
-    keys = {kind: _open_own(db, case_id, identity, kind) for kind in GRANTED_KINDS}
+    keys = {kind: identity.case_key(db, case_id, kind) for kind in GRANTED_KINDS}
     worker = db.get(Caseworker, colleague_id)
     if worker is None or not worker.active or worker.role not in CASE_HOLDING_ROLES:
         raise NotAColleagueError("Cases can be granted only to active caseworkers and approvers.")
@@ -165,19 +146,29 @@ def grant(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str)
     if not missing:
         raise AlreadyGrantedError(f"{worker.username} already holds this case.")
     db.add_all(casekeys.seal_to_caseworker(case_id, kind, keys[kind], worker) for kind in missing)
-    record_case_action(db, "case.granted", case_id, identity, colleague=worker.id)
-    db.commit()
+    audit.record(
+        db,
+        AuditAction.CASE_GRANTED,
+        identity.actor,
+        case_id=case_id,
+        detail={"colleague": worker.id},
+    )
 
 
 def assign(db: Session, case_id: str, identity: StaffIdentity, assignee_id: str | None) -> None:
     """Make a colleague who holds the case responsible for it (None: nobody)."""
-    _open_own(db, case_id, identity, KeyKind.THREAD)
+    identity.case_key(db, case_id, KeyKind.THREAD)
     if assignee_id is not None and KeyKind.THREAD not in _held_kinds(db, case_id, assignee_id):
         raise NotAHolderError("A case can be assigned only to a colleague who holds it.")
     case = db.get_one(Case, case_id)
     case.assignee_id = assignee_id
-    record_case_action(db, "case.assigned", case_id, identity, assignee=assignee_id or "")
-    db.commit()
+    audit.record(
+        db,
+        AuditAction.CASE_ASSIGNED,
+        identity.actor,
+        case_id=case_id,
+        detail={"assignee": assignee_id or ""},
+    )
 
 
 def _remove_copies(db: Session, case_id: str, colleague_id: str) -> int:
@@ -212,17 +203,22 @@ def _remove_copies(db: Session, case_id: str, colleague_id: str) -> int:
 
 def revoke(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str) -> None:
     """Delete a holder's sealed copies (the actor's own too, if another holder remains)."""
-    _open_own(db, case_id, identity, KeyKind.THREAD)
+    identity.case_key(db, case_id, KeyKind.THREAD)
     if KeyKind.THREAD not in _held_kinds(db, case_id, colleague_id):
         raise NotAHolderError("That colleague does not hold this case.")
     removed = _remove_copies(db, case_id, colleague_id)
-    record_case_action(db, "case.revoked", case_id, identity, colleague=colleague_id, keys=removed)
-    db.commit()
+    audit.record(
+        db,
+        AuditAction.CASE_REVOKED,
+        identity.actor,
+        case_id=case_id,
+        detail={"colleague": colleague_id, "keys": removed},
+    )
 
 
 def exclude(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str) -> None:
     """Exclude a colleague for a conflict of interest, revoking whatever copies they hold."""
-    _open_own(db, case_id, identity, KeyKind.THREAD)
+    identity.case_key(db, case_id, KeyKind.THREAD)
     worker = db.get(Caseworker, colleague_id)
     if worker is None or worker.role not in CASE_HOLDING_ROLES:
         raise NotAColleagueError("Only caseworkers and approvers can be excluded from a case.")
@@ -237,13 +233,18 @@ def exclude(db: Session, case_id: str, identity: StaffIdentity, colleague_id: st
             created_at=clock.utcnow(),
         )
     )
-    record_case_action(db, "case.excluded", case_id, identity, colleague=colleague_id, keys=removed)
-    db.commit()
+    audit.record(
+        db,
+        AuditAction.CASE_EXCLUDED,
+        identity.actor,
+        case_id=case_id,
+        detail={"colleague": colleague_id, "keys": removed},
+    )
 
 
 def lift_exclusion(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str) -> None:
     """End an exclusion; the colleague holds nothing until granted the case again."""
-    _open_own(db, case_id, identity, KeyKind.THREAD)
+    identity.case_key(db, case_id, KeyKind.THREAD)
     exclusion = db.scalar(
         select(CaseExclusion).where(
             CaseExclusion.case_id == case_id, CaseExclusion.caseworker_id == colleague_id
@@ -252,5 +253,10 @@ def lift_exclusion(db: Session, case_id: str, identity: StaffIdentity, colleague
     if exclusion is None:
         raise NotExcludedError("That colleague is not excluded from this case.")
     db.delete(exclusion)
-    record_case_action(db, "case.exclusion_lifted", case_id, identity, colleague=colleague_id)
-    db.commit()
+    audit.record(
+        db,
+        AuditAction.CASE_EXCLUSION_LIFTED,
+        identity.actor,
+        case_id=case_id,
+        detail={"colleague": colleague_id},
+    )

@@ -1,14 +1,13 @@
 """The caseworker's side of a case: reading a case, replying, downloading files.
 
-The case list is in :mod:`redress.caselist`.
+The case list is in :mod:`redress.casework.caselist`.
 
 Every function takes the caseworker's unlocked identity; a case the caseworker holds no sealed key
-for raises :class:`redress.casekeys.NoKeyError`, which the console turns into a 404.
+for raises :class:`redress.keys.casekeys.NoKeyError`, which the console turns into a 404.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,20 +15,19 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.errors import CryptoError
-from crypto.fields import decrypt_field
 from redress import audit
-from redress.cases import workflow
+from redress.audit import AuditAction
+from redress.cases import deadlines
 from redress.cases.attachments import (
     AttachmentView,
-    commit_with_uploads,
+    DamagedFileError,
     read_attachment,
 )
+from redress.cases.fields import REPORT_FIELD, Answer
 from redress.cases.messages import MessageView, mark_read, post_message, read_thread
-from redress.cases.questions import Answer
 from redress.cases.uploads import EncryptedUpload
 from redress.keys import casekeys, contexts
-from redress.reporting.submissions import REPORT_FIELD
+from redress.keys.sealed import UnreadableRecordError, open_record
 from redress.staff.accounts import StaffIdentity
 from redress.store import clock
 from redress.store.blobs import BlobStore
@@ -72,14 +70,8 @@ def _summary(case: Case, unread: int, today: date) -> CaseSummary:
         received_on=case.received_on,
         acknowledgement_due=case.acknowledgement_due,
         feedback_due=case.feedback_due,
-        overdue=workflow.is_overdue(case, today),
+        overdue=deadlines.is_overdue(case, today),
         unread=unread,
-    )
-
-
-def _thread_key(db: Session, case_id: str, identity: StaffIdentity) -> bytes:
-    return casekeys.open_caseworker_key(
-        db, case_id, KeyKind.THREAD, identity.caseworker_id, identity.keypair
     )
 
 
@@ -94,16 +86,15 @@ def _answers(db: Session, case_id: str, thread_key: bytes) -> dict[str, Answer] 
     if field is None:
         return None
     try:
-        report = json.loads(
-            decrypt_field(thread_key, field.ciphertext, contexts.case_field(case_id, REPORT_FIELD))
-        )
+        context = contexts.case_field(case_id, REPORT_FIELD)
+        report = open_record(thread_key, field.ciphertext, context)
         return {str(key): _answer(value) for key, value in report["answers"].items()}
-    except (CryptoError, ValueError, KeyError, TypeError, AttributeError):
+    except (UnreadableRecordError, KeyError, TypeError, AttributeError):
         return None
 
 
 def open_case(db: Session, case_id: str, identity: StaffIdentity) -> CaseFile:
-    thread_key = _thread_key(db, case_id, identity)
+    thread_key = identity.case_key(db, case_id, KeyKind.THREAD)
     case = db.get_one(Case, case_id)
     thread = read_thread(db, case_id, thread_key)
     messages, report_files = thread.messages, thread.report_attachments
@@ -114,14 +105,11 @@ def open_case(db: Session, case_id: str, identity: StaffIdentity) -> CaseFile:
     mark_read(db, case_id, by_reporter=False)
     audit.record(
         db,
-        "case.viewed",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=identity.caseworker_id,
+        AuditAction.CASE_VIEWED,
+        identity.actor,
         case_id=case_id,
         detail={"integrity_failures": _failures(answers, report_files, messages)},
     )
-    db.commit()
     return CaseFile(
         _summary(case, len(from_reporter), clock.today()), answers, report_files, messages
     )
@@ -142,7 +130,6 @@ def _failures(
 
 def reply(
     db: Session,
-    store: BlobStore,
     case_id: str,
     identity: StaffIdentity,
     text: str,
@@ -151,7 +138,7 @@ def reply(
     post_message(
         db,
         case_id,
-        _thread_key(db, case_id, identity),
+        identity.case_key(db, case_id, KeyKind.THREAD),
         Author.CASEWORKER,
         text,
         uploads,
@@ -160,14 +147,11 @@ def reply(
     )
     audit.record(
         db,
-        "message.sent",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=identity.caseworker_id,
+        AuditAction.MESSAGE_SENT,
+        identity.actor,
         case_id=case_id,
         detail={"attachments": len(uploads)},
     )
-    commit_with_uploads(db, store, uploads)
 
 
 def download(
@@ -179,31 +163,23 @@ def download(
     )
     if attachment is None:
         raise casekeys.NoKeyError(case_id)
-    key = casekeys.open_caseworker_key(
-        db, case_id, attachment.key_kind, identity.caseworker_id, identity.keypair
-    )
+    key = identity.case_key(db, case_id, attachment.key_kind)
     try:
         result = read_attachment(store, attachment, key)
-    except CryptoError:
+    except DamagedFileError:
         audit.record(
             db,
-            "attachment.integrity_failed",
-            actor="caseworker",
-            at=clock.utcnow(),
-            caseworker_id=identity.caseworker_id,
+            AuditAction.ATTACHMENT_INTEGRITY_FAILED,
+            identity.actor,
             case_id=case_id,
             detail={"attachment": attachment_id, "integrity_failures": 1},
         )
-        db.commit()
         raise
     audit.record(
         db,
-        "attachment.downloaded",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=identity.caseworker_id,
+        AuditAction.ATTACHMENT_DOWNLOADED,
+        identity.actor,
         case_id=case_id,
         detail={"attachment": attachment_id},
     )
-    db.commit()
     return result

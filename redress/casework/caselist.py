@@ -4,7 +4,7 @@ A case is listed only if the caseworker holds a sealed copy of its thread key an
 from it (conflict of interest). Nothing is decrypted here: status, dates and the assignee are
 kept in clear, unread messages are counted from their flags, and the classification filters
 (category, product, customer, country) match blind-index digests under the organisation index
-key, which the caseworker must hold (:mod:`redress.blind_index`).
+key, which the caseworker must hold (:mod:`redress.keys.blind_index`).
 
 A page costs a fixed number of queries whatever its size and depth: one for the index key, one
 for the counts per status (from which the total is taken), one for the page's rows (unread counts
@@ -16,10 +16,9 @@ shown, and the next page is the PAGE_SIZE cases that sort after it. The database
 reading where the previous page stopped, so page 1000 costs what page 1 costs, and cases arriving
 meanwhile shift no row between pages. The page *number* is only carried in the links, for display.
 
-Deadlines: the acknowledgement is due while a case is received, feedback is due from then on
-until the case is closed (the dates are set by :mod:`redress.workflow`), and each interim measure
-in force is due for review on its review date (:mod:`redress.measures`). A case is *overdue* the
-day after its current deadline or earliest review date and *due soon* from DUE_SOON_DAYS before.
+Deadlines and their urgency are :mod:`redress.cases.deadlines`'s: the list shows and filters by the
+urgency of each case's current deadline and of the earliest review date of its interim measures
+in force, in SQL, by the same rule the rest of Redress applies in Python.
 """
 
 from __future__ import annotations
@@ -27,16 +26,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
-    ScalarSelect,
     Select,
     SQLColumnExpression,
     and_,
-    case,
     false,
     func,
     or_,
@@ -44,6 +41,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from redress.cases.deadlines import (
+    Urgency,
+    current_due_sql,
+    due_within,
+    next_review_sql,
+    urgency_of,
+    urgency_sql,
+)
 from redress.casework.triage import cases_matching
 from redress.keys import casekeys
 from redress.keys.blind_index import NoIndexKeyError, open_index_key
@@ -65,18 +70,12 @@ from redress.store.models import (
 from redress.store.models import Recipient as R
 
 PAGE_SIZE = 50
-DUE_SOON_DAYS = 2
 # The classification facets the list filters on, through blind indexes.
 FILTER_FACETS = ("category", "product", "customer", "country")
 ME = "me"
 UNASSIGNED = "none"
 # Any select the list's filters can be applied to.
 _Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")
-
-
-class Urgency(enum.StrEnum):
-    OVERDUE = "overdue"
-    DUE_SOON = "due_soon"
 
 
 @dataclass(frozen=True)
@@ -176,46 +175,6 @@ class CasePage:
     next_after: str | None
 
 
-def current_due() -> ColumnElement[date | None]:
-    """The case's current deadline, as redress.workflow.is_overdue reads it."""
-    return case(
-        (Case.status == CaseStatus.RECEIVED, Case.acknowledgement_due),
-        (Case.status != CaseStatus.CLOSED, Case.feedback_due),
-        else_=None,
-    )
-
-
-def next_review() -> ScalarSelect[date]:
-    """The earliest review date of the case's interim measures in force."""
-    return (
-        select(func.min(InterimMeasure.review_on))
-        .where(InterimMeasure.case_id == Case.id, InterimMeasure.state == MeasureState.IN_FORCE)
-        .correlate(Case)
-        .scalar_subquery()
-    )
-
-
-def urgency(today: date) -> ColumnElement[str | None]:
-    """The urgency of the case's current deadline, in SQL (urgency_of tells it for a date)."""
-    due = current_due()
-    return case(
-        (due < today, Urgency.OVERDUE.value),
-        (due <= today + timedelta(days=DUE_SOON_DAYS), Urgency.DUE_SOON.value),
-        else_=None,
-    )
-
-
-def urgency_of(due: date | None, today: date) -> Urgency | None:
-    """How near a deadline is: overdue the day after it, due soon from DUE_SOON_DAYS before."""
-    if due is None:
-        return None
-    if due < today:
-        return Urgency.OVERDUE
-    if due <= today + timedelta(days=DUE_SOON_DAYS):
-        return Urgency.DUE_SOON
-    return None
-
-
 OPEN = tuple(status for status in CaseStatus if status is not CaseStatus.CLOSED)
 # A reporter's message no caseworker has read yet.
 _UNREAD_MESSAGE = and_(Message.author == Author.REPORTER, Message.read_by_caseworkers.is_(False))
@@ -229,8 +188,8 @@ _KEYS: dict[Sort, SortKeys] = {
     Sort.NEWEST: ((Case.received_on, True), (Case.reference, False)),
     Sort.OLDEST: ((Case.received_on, False), (Case.reference, False)),
     Sort.DEADLINE: (
-        (current_due().is_(None), False),
-        (current_due(), False),
+        (current_due_sql().is_(None), False),
+        (current_due_sql(), False),
         (Case.reference, False),
     ),
     Sort.ACKNOWLEDGEMENT_DUE: ((Case.acknowledgement_due, False), (Case.reference, False)),
@@ -290,12 +249,11 @@ def _beyond(keys: SortKeys, boundary: tuple[Any, ...], backwards: bool) -> Colum
 
 
 def _with_urgency(level: Urgency, today: date) -> ColumnElement[bool]:
-    """Cases whose current deadline or earliest review date has this urgency, as urgency() and
-    urgency_of tell, written as date ranges the indexes and planners can use."""
-    soon = today + timedelta(days=DUE_SOON_DAYS)
+    """Cases whose current deadline or earliest review date has this urgency, as
+    redress.cases.deadlines tells, written as date ranges the indexes and planners can use."""
 
     def within(due: SQLColumnExpression[date | None], urgent: Urgency) -> ColumnElement[bool]:
-        return due < today if urgent is Urgency.OVERDUE else due.between(today, soon)
+        return due_within(due, urgent, today)
 
     def reviews(urgent: Urgency) -> Select[str]:
         in_force = InterimMeasure.state == MeasureState.IN_FORCE
@@ -507,8 +465,8 @@ def list_page(db: Session, identity: StaffIdentity, filters: CaseFilter) -> Case
             Case,
             Caseworker.username,
             unread,
-            urgency(today),
-            next_review(),
+            urgency_sql(current_due_sql(), today),
+            next_review_sql(),
         )
         .join(ids, ids.c.id == Case.id)
         .outerjoin(Caseworker, Caseworker.id == Case.assignee_id)

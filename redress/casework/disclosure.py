@@ -10,23 +10,22 @@ An approver approves only a reason they can read, so the case must be granted to
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
-from crypto.fields import decrypt_field, encrypt_field
 from redress import audit
-from redress.casework.access import record_case_action
+from redress.audit import AuditAction
+from redress.cases.fields import IDENTITY_FIELD
+from redress.casework import approvals
 from redress.keys import casekeys, contexts
-from redress.reporting.submissions import IDENTITY_FIELD
+from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
 from redress.staff.accounts import StaffIdentity
 from redress.store import clock
 from redress.store.models import (
-    Case,
     CaseField,
     CaseKey,
     Caseworker,
@@ -50,23 +49,11 @@ class AlreadyRequestedError(DisclosureError):
     """The caseworker already has a pending or granted request for this case."""
 
 
-class UnknownRequestError(DisclosureError):
-    """No such request on this case (a forged or stale id)."""
-
-
-class SelfApprovalError(DisclosureError):
-    """An approver may not decide their own request."""
-
-
-class AlreadyDecidedError(DisclosureError):
-    """The request was approved or rejected before."""
-
-
-class UnreadableReasonError(DisclosureError):
+class UnreadableReasonError(DisclosureError, approvals.ApprovalError):
     """The approver cannot read the reason (not granted the case, or it failed its check)."""
 
 
-class RequesterLostAccessError(DisclosureError):
+class RequesterLostAccessError(DisclosureError, approvals.ApprovalError):
     """The requester no longer holds the case."""
 
 
@@ -77,7 +64,7 @@ class Pending:
     id: str
     case_id: str
     reference: str
-    requester: str
+    requester: str | None
     requested_at: datetime
     reason: str | None
     # False when the approver holds the internal key but the reason failed its integrity check.
@@ -136,9 +123,7 @@ def standing(db: Session, case_id: str, identity: StaffIdentity) -> CaseDisclosu
 
 def request_disclosure(db: Session, case_id: str, identity: StaffIdentity, reason: str) -> str:
     """Record a request with its reason under the internal key; NoKeyError if not granted."""
-    internal_key = casekeys.open_caseworker_key(
-        db, case_id, KeyKind.INTERNAL, identity.caseworker_id, identity.keypair
-    )
+    internal_key = identity.case_key(db, case_id, KeyKind.INTERNAL)
     now = standing(db, case_id, identity)
     if not now.has_identity:
         raise NoIdentityError("The reporter did not give a confidential identity.")
@@ -151,47 +136,33 @@ def request_disclosure(db: Session, case_id: str, identity: StaffIdentity, reaso
             id=request_id,
             case_id=case_id,
             requester_id=identity.caseworker_id,
-            encrypted_reason=encrypt_field(internal_key, reason.encode(), context),
+            encrypted_reason=seal_record(internal_key, {"reason": reason}, context),
             created_at=clock.utcnow(),
         )
     )
-    record_case_action(db, "disclosure.requested", case_id, identity, request=request_id)
-    db.commit()
+    audit.record(
+        db,
+        AuditAction.DISCLOSURE_REQUESTED,
+        identity.actor,
+        case_id=case_id,
+        detail={"request": request_id},
+    )
     return request_id
 
 
 def _reason(request: DisclosureRequest, internal_key: bytes) -> str:
     context = contexts.disclosure_reason(request.case_id, request.id, request.requester_id)
-    return decrypt_field(internal_key, request.encrypted_reason, context).decode()
+    reason = open_record(internal_key, request.encrypted_reason, context)["reason"]
+    if not isinstance(reason, str):
+        raise UnreadableRecordError("the reason is not text")
+    return reason
 
 
 def pending(db: Session, identity: StaffIdentity) -> list[Pending]:
     """Pending requests on cases whose identity key this approver holds, oldest first; audited."""
     me = identity.caseworker_id
-    identity_copy, internal_copy = aliased(CaseKey), aliased(CaseKey)
-
-    def copy_of(alias: type[CaseKey], kind: KeyKind) -> ColumnElement[bool]:
-        return and_(
-            alias.case_id == DisclosureRequest.case_id,
-            alias.kind == kind,
-            alias.recipient == Recipient.CASEWORKER,
-            alias.caseworker_id == me,
-        )
-
-    rows = db.execute(
-        select(DisclosureRequest, Case.reference, Caseworker.username, internal_copy.sealed)
-        .join(Case, Case.id == DisclosureRequest.case_id)
-        .join(Caseworker, Caseworker.id == DisclosureRequest.requester_id)
-        .join(identity_copy, copy_of(identity_copy, KeyKind.IDENTITY))
-        .outerjoin(internal_copy, copy_of(internal_copy, KeyKind.INTERNAL))
-        .where(
-            DisclosureRequest.status == DisclosureStatus.PENDING,
-            ~casekeys.excluded(DisclosureRequest.case_id, me),
-        )
-        .order_by(DisclosureRequest.created_at, DisclosureRequest.id)
-    ).all()
     found = []
-    for request, reference, requester, sealed in rows:
+    for request, reference, requester, sealed in approvals.pending(db, STEP, identity):
         reason = None
         intact = True
         if sealed is not None:
@@ -200,7 +171,7 @@ def pending(db: Session, identity: StaffIdentity) -> list[Pending]:
                     sealed, request.case_id, KeyKind.INTERNAL, me, identity.keypair
                 )
                 reason = _reason(request, key)
-            except (CryptoError, UnicodeDecodeError):
+            except (CryptoError, UnreadableRecordError, KeyError):
                 intact = False
         own = request.requester_id == me
         found.append(
@@ -217,53 +188,56 @@ def pending(db: Session, identity: StaffIdentity) -> list[Pending]:
         )
     audit.record(
         db,
-        "disclosure.queue_viewed",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=me,
+        AuditAction.DISCLOSURE_QUEUE_VIEWED,
+        identity.actor,
         detail={"requests": len(found), "integrity_failures": sum(not p.intact for p in found)},
     )
-    db.commit()
     return found
 
 
-def _pending_request(db: Session, case_id: str, request_id: str) -> DisclosureRequest:
-    request = db.scalar(
-        select(DisclosureRequest)
-        .where(DisclosureRequest.id == request_id, DisclosureRequest.case_id == case_id)
-        .with_for_update()
-    )
-    if request is None:
-        raise UnknownRequestError(request_id)
-    if request.status is not DisclosureStatus.PENDING:
-        raise AlreadyDecidedError("This request was already decided.")
-    return request
+def _settle(request: DisclosureRequest, approve: bool, by: str, at: datetime) -> None:
+    request.status = DisclosureStatus.APPROVED if approve else DisclosureStatus.REJECTED
+    request.decided_by = by
+    request.decided_at = at
+
+
+STEP = approvals.Step(
+    model=DisclosureRequest,
+    proposer=DisclosureRequest.requester_id,
+    proposed=DisclosureRequest.created_at,
+    state=DisclosureRequest.status,
+    awaiting=DisclosureStatus.PENDING,
+    # The identity key: an approver who could not hand it over does not see the request.
+    held=KeyKind.IDENTITY,
+    settle=_settle,
+    approved=AuditAction.DISCLOSURE_APPROVED,
+    rejected=AuditAction.DISCLOSURE_REJECTED,
+    noun="request",
+    own_item="Another approver must decide your own request.",
+    decided_before="This request was already decided.",
+    detail=lambda request: {"requester": request.requester_id},
+)
 
 
 def decide(
     db: Session, case_id: str, request_id: str, identity: StaffIdentity, *, approve: bool
 ) -> None:
-    """An approver's decision. NoKeyError if they hold no identity key copy for the case.
+    """An approver's decision (redress.casework.approvals). NoKeyError if they hold no identity
+    key copy for the case.
 
     Approving opens the approver's identity key and seals it to the requester; rejecting
     leaves every key as it was.
     """
-    identity_key = casekeys.open_caseworker_key(
-        db, case_id, KeyKind.IDENTITY, identity.caseworker_id, identity.keypair
+    identity_key = identity.case_key(db, case_id, KeyKind.IDENTITY)
+    approvals.decide(
+        db,
+        STEP,
+        case_id,
+        request_id,
+        identity,
+        approve=approve,
+        check=lambda request: _hand_over(db, request, identity, identity_key),
     )
-    request = _pending_request(db, case_id, request_id)
-    if request.requester_id == identity.caseworker_id:
-        raise SelfApprovalError("Another approver must decide your own request.")
-    if approve:
-        _hand_over(db, request, identity, identity_key)
-    request.status = DisclosureStatus.APPROVED if approve else DisclosureStatus.REJECTED
-    request.decided_by = identity.caseworker_id
-    request.decided_at = clock.utcnow()
-    action = "disclosure.approved" if approve else "disclosure.rejected"
-    record_case_action(
-        db, action, case_id, identity, request=request.id, requester=request.requester_id
-    )
-    db.commit()
 
 
 def _hand_over(
@@ -271,11 +245,9 @@ def _hand_over(
 ) -> None:
     """Seal the identity key to the requester, once the approver has read the reason."""
     try:
-        internal_key = casekeys.open_caseworker_key(
-            db, request.case_id, KeyKind.INTERNAL, identity.caseworker_id, identity.keypair
-        )
+        internal_key = identity.case_key(db, request.case_id, KeyKind.INTERNAL)
         _reason(request, internal_key)
-    except (casekeys.NoKeyError, CryptoError, UnicodeDecodeError):
+    except (casekeys.NoKeyError, UnreadableRecordError, KeyError):
         raise UnreadableReasonError(
             "You can approve only a reason you can read: ask a colleague to grant you the case."
         ) from None
@@ -295,20 +267,21 @@ def view_identity(db: Session, case_id: str, identity: StaffIdentity) -> dict[st
     """
     if not standing(db, case_id, identity).disclosed:
         raise casekeys.NoKeyError(case_id)
-    key = casekeys.open_caseworker_key(
-        db, case_id, KeyKind.IDENTITY, identity.caseworker_id, identity.keypair
-    )
+    key = identity.case_key(db, case_id, KeyKind.IDENTITY)
     field = _identity_field(db, case_id)
     shown: dict[str, str] | None = None
     if field is not None:
         try:
             context = contexts.case_field(case_id, IDENTITY_FIELD)
-            value = json.loads(decrypt_field(key, field.ciphertext, context))
-            shown = {str(name): str(given) for name, given in dict(value).items()}
-        except (CryptoError, ValueError, TypeError):
+            value = open_record(key, field.ciphertext, context)
+            shown = {str(name): str(given) for name, given in value.items()}
+        except UnreadableRecordError:
             shown = None
-    record_case_action(
-        db, "identity.viewed", case_id, identity, integrity_failures=int(shown is None)
+    audit.record(
+        db,
+        AuditAction.IDENTITY_VIEWED,
+        identity.actor,
+        case_id=case_id,
+        detail={"integrity_failures": int(shown is None)},
     )
-    db.commit()
     return shown

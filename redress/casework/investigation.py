@@ -3,15 +3,14 @@
 Who can read them: caseworkers the case is granted to and the organisation recovery key; never
 the reporter (the internal key is not sealed to them, and evidence files are attachments of kind
 ``internal`` that the reporter's inbox and downloads leave out). Notes and task titles are
-UTF-8 JSON with a format number, bound by :func:`redress.contexts.note` (case, note, author) and
-:func:`redress.contexts.task` (case, task); a ciphertext moved to another row or case fails its
-integrity check, which is shown as such and audited. Evidence keeps its metadata: it is stored
+UTF-8 JSON with a format number, bound by :func:`redress.keys.contexts.note` (case, note, author)
+and :func:`redress.keys.contexts.task` (case, task); a ciphertext moved to another row or case fails
+its integrity check, which is shown as such and audited. Evidence keeps its metadata: it is stored
 exactly as uploaded, never cleaned.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,17 +18,18 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.errors import CryptoError
-from crypto.fields import FieldContext, decrypt_field, encrypt_field
-from redress.cases.attachments import AttachmentView, _view, attach_upload, commit_with_uploads
+from crypto.fields import FieldContext
+from redress import audit
+from redress.audit import AuditAction
+from redress.cases.attachments import AttachmentView, _view, attach_upload
 from redress.cases.uploads import EncryptedUpload
-from redress.casework.access import Colleague, record_case_action
+from redress.casework.access import Colleague
 from redress.casework.timeline import TimelineEntry, build_timeline
 from redress.keys import casekeys, contexts
 from redress.keys.permissions import CASE_HOLDING_ROLES
+from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
 from redress.staff.accounts import StaffIdentity
 from redress.store import clock
-from redress.store.blobs import BlobStore
 from redress.store.models import (
     Attachment,
     CaseKey,
@@ -42,7 +42,6 @@ from redress.store.models import (
 )
 
 # Version of the JSON inside note and task ciphertexts (docs/crypto-format.md).
-_FORMAT = 1
 NOTE_MAX_LENGTH = 20_000
 TASK_TITLE_MAX_LENGTH = 500
 
@@ -103,23 +102,14 @@ class Investigation:
     timeline: list[TimelineEntry]
 
 
-def _internal_key(db: Session, case_id: str, identity: StaffIdentity) -> bytes:
-    return casekeys.open_caseworker_key(
-        db, case_id, KeyKind.INTERNAL, identity.caseworker_id, identity.keypair
-    )
-
-
 def _seal(key: bytes, name: str, text: str, context: FieldContext) -> bytes:
-    return encrypt_field(
-        key, json.dumps({"format": _FORMAT, name: text}, ensure_ascii=False).encode(), context
-    )
+    return seal_record(key, {name: text}, context)
 
 
 def _open(key: bytes, name: str, ciphertext: bytes, context: FieldContext) -> str | None:
     try:
-        data = json.loads(decrypt_field(key, ciphertext, context))
-        text = data[name] if data["format"] == _FORMAT else None
-    except (CryptoError, ValueError, KeyError, TypeError):
+        text = open_record(key, ciphertext, context).get(name)
+    except UnreadableRecordError:
         return None
     return text if isinstance(text, str) else None
 
@@ -132,7 +122,7 @@ def _checked(text: str, limit: int) -> str:
 
 def add_note(db: Session, case_id: str, identity: StaffIdentity, text: str) -> str:
     """Encrypt and store a note by this caseworker; audited. NoKeyError if not granted."""
-    key = _internal_key(db, case_id, identity)
+    key = identity.case_key(db, case_id, KeyKind.INTERNAL)
     note_id = new_id()
     author = identity.caseworker_id
     context = contexts.note(case_id, note_id, author)
@@ -145,8 +135,9 @@ def add_note(db: Session, case_id: str, identity: StaffIdentity, text: str) -> s
             ciphertext=_seal(key, "text", _checked(text, NOTE_MAX_LENGTH), context),
         )
     )
-    record_case_action(db, "note.added", case_id, identity, note=note_id)
-    db.commit()
+    audit.record(
+        db, AuditAction.NOTE_ADDED, identity.actor, case_id=case_id, detail={"note": note_id}
+    )
     return note_id
 
 
@@ -170,7 +161,7 @@ def _notes(db: Session, case_id: str, key: bytes) -> list[NoteView]:
 
 def notes(db: Session, case_id: str, identity: StaffIdentity) -> list[NoteView]:
     """The case's notes, newest first; integrity failures audited. NoKeyError if not granted."""
-    found = _notes(db, case_id, _internal_key(db, case_id, identity))
+    found = _notes(db, case_id, identity.case_key(db, case_id, KeyKind.INTERNAL))
     _record_failures(db, case_id, identity, sum(not note.intact for note in found))
     return found
 
@@ -206,7 +197,7 @@ def add_task(
     Raises NotAnOwnerError if the owner does not hold the case, InvalidTextError for an empty or
     over-long title, NoKeyError if the case is not granted to this caseworker.
     """
-    key = _internal_key(db, case_id, identity)
+    key = identity.case_key(db, case_id, KeyKind.INTERNAL)
     if owner_id not in {colleague.id for colleague in task_owners(db, case_id)}:
         raise NotAnOwnerError(owner_id)
     task_id = new_id()
@@ -222,8 +213,13 @@ def add_task(
         )
     )
     due = due_on.isoformat() if due_on else ""
-    record_case_action(db, "task.added", case_id, identity, task=task_id, owner=owner_id, due=due)
-    db.commit()
+    audit.record(
+        db,
+        AuditAction.TASK_ADDED,
+        identity.actor,
+        case_id=case_id,
+        detail={"task": task_id, "owner": owner_id, "due": due},
+    )
     return task_id
 
 
@@ -232,7 +228,7 @@ def set_task_done(
 ) -> None:
     """Complete (done=True) or reopen a task; audited when it changes. UnknownTaskError if the
     task is not one of this case's, NoKeyError if the case is not granted."""
-    _internal_key(db, case_id, identity)
+    identity.case_key(db, case_id, KeyKind.INTERNAL)
     task = db.scalar(
         select(Task).where(Task.id == task_id, Task.case_id == case_id).with_for_update()
     )
@@ -241,10 +237,13 @@ def set_task_done(
     if (task.done_on is not None) == done:
         return
     task.done_on = clock.today() if done else None
-    record_case_action(
-        db, "task.completed" if done else "task.reopened", case_id, identity, task=task_id
+    audit.record(
+        db,
+        AuditAction.TASK_COMPLETED if done else AuditAction.TASK_REOPENED,
+        identity.actor,
+        case_id=case_id,
+        detail={"task": task_id},
     )
-    db.commit()
 
 
 def _tasks(db: Session, case_id: str, key: bytes) -> list[TaskView]:
@@ -274,7 +273,6 @@ def _tasks(db: Session, case_id: str, key: bytes) -> list[TaskView]:
 
 def add_evidence(
     db: Session,
-    store: BlobStore,
     case_id: str,
     identity: StaffIdentity,
     uploads: Sequence[EncryptedUpload],
@@ -283,13 +281,18 @@ def add_evidence(
 
     NoKeyError if the case is not granted; on any failure nothing is stored and no blob is left.
     """
-    key = _internal_key(db, case_id, identity)
+    key = identity.case_key(db, case_id, KeyKind.INTERNAL)
     today = clock.today()
     for upload in uploads:
         attach_upload(db, case_id, key, KeyKind.INTERNAL, upload, message_id=None, today=today)
     ids = ",".join(upload.attachment_id for upload in uploads)
-    record_case_action(db, "evidence.added", case_id, identity, files=len(uploads), ids=ids)
-    commit_with_uploads(db, store, uploads)
+    audit.record(
+        db,
+        AuditAction.EVIDENCE_ADDED,
+        identity.actor,
+        case_id=case_id,
+        detail={"files": len(uploads), "ids": ids},
+    )
 
 
 def _evidence(db: Session, case_id: str, key: bytes) -> list[EvidenceView]:
@@ -303,10 +306,13 @@ def _evidence(db: Session, case_id: str, key: bytes) -> list[EvidenceView]:
 
 def _record_failures(db: Session, case_id: str, identity: StaffIdentity, failures: int) -> None:
     if failures:
-        record_case_action(
-            db, "investigation.integrity_failed", case_id, identity, integrity_failures=failures
+        audit.record(
+            db,
+            AuditAction.INVESTIGATION_INTEGRITY_FAILED,
+            identity.actor,
+            case_id=case_id,
+            detail={"integrity_failures": failures},
         )
-        db.commit()
 
 
 def open_investigation(db: Session, case_id: str, identity: StaffIdentity) -> Investigation:
@@ -314,7 +320,7 @@ def open_investigation(db: Session, case_id: str, identity: StaffIdentity) -> In
 
     Integrity failures are audited (their count only). NoKeyError if not granted.
     """
-    key = _internal_key(db, case_id, identity)
+    key = identity.case_key(db, case_id, KeyKind.INTERNAL)
     found = Investigation(
         notes=_notes(db, case_id, key),
         tasks=_tasks(db, case_id, key),

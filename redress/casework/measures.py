@@ -15,34 +15,28 @@ entries name the measure only.
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
-from crypto.fields import FieldContext, decrypt_field, encrypt_field
 from redress import audit
-from redress.casework.access import record_case_action
+from redress.audit import AuditAction
+from redress.casework import approvals
 from redress.keys import casekeys, contexts
+from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
 from redress.staff.accounts import StaffIdentity
 from redress.store import clock
 from redress.store.models import (
-    Case,
-    CaseKey,
     Caseworker,
     InterimMeasure,
     KeyKind,
     MeasureState,
-    Recipient,
     new_id,
 )
 
-# Version of the JSON inside the ciphertexts (docs/crypto-format.md).
-_FORMAT = 1
 TEXT_MAX_LENGTH = 5000
 # A review date must fall after today and at most this far ahead: a measure is interim.
 REVIEW_MAX_DAYS = 366
@@ -57,16 +51,15 @@ class MeasureKind(enum.StrEnum):
     REMOTE_DISABLE = "remote_disable"
 
 
-KIND_LABELS = {
-    MeasureKind.SUSPEND_UPDATES: "Suspend updates",
-    MeasureKind.SUSPEND_SUPPORT: "Suspend support",
-    MeasureKind.REMOTE_DISABLE: "Remote disable",
-}
-
-
 class ReviewAction(enum.StrEnum):
     RENEWED = "renewed"
     LIFTED = "lifted"
+
+
+_REVIEW_ACTIONS = {
+    ReviewAction.RENEWED: AuditAction.MEASURE_RENEWED,
+    ReviewAction.LIFTED: AuditAction.MEASURE_LIFTED,
+}
 
 
 class MeasureError(Exception):
@@ -85,19 +78,11 @@ class UnknownMeasureError(MeasureError):
     """No such measure on this case (a forged or stale id)."""
 
 
-class SelfApprovalError(MeasureError):
-    """The proposer may not decide their own proposal."""
-
-
-class AlreadyDecidedError(MeasureError):
-    """The proposal was approved or rejected before."""
-
-
 class NotInForceError(MeasureError):
     """Only a measure in force can be renewed or lifted."""
 
 
-class UnreadableMeasureError(MeasureError):
+class UnreadableMeasureError(MeasureError, approvals.ApprovalError):
     """The measure's ciphertext failed its integrity check, so it cannot be acted on."""
 
 
@@ -154,12 +139,6 @@ class PendingMeasure:
         return self.kind is not None
 
 
-def _internal_key(db: Session, case_id: str, identity: StaffIdentity) -> bytes:
-    return casekeys.open_caseworker_key(
-        db, case_id, KeyKind.INTERNAL, identity.caseworker_id, identity.keypair
-    )
-
-
 def _checked_text(text: str) -> str:
     if not text.strip() or len(text) > TEXT_MAX_LENGTH:
         raise MeasureTextError(f"Please write 1 to {TEXT_MAX_LENGTH} characters.")
@@ -175,25 +154,13 @@ def _checked_date(review_on: date) -> date:
     return review_on
 
 
-def _seal(key: bytes, data: dict[str, Any], context: FieldContext) -> bytes:
-    payload = json.dumps({"format": _FORMAT, **data}, ensure_ascii=False).encode()
-    return encrypt_field(key, payload, context)
-
-
-def _open(key: bytes, ciphertext: bytes, context: FieldContext) -> dict[str, Any]:
-    """The JSON object inside; CryptoError, ValueError, KeyError or TypeError if unreadable."""
-    data = json.loads(decrypt_field(key, ciphertext, context))
-    if data["format"] != _FORMAT:
-        raise ValueError("unknown format")
-    return dict(data)
-
-
 def _content(key: bytes, measure: InterimMeasure) -> tuple[MeasureKind, str] | None:
     """The kind and rationale, or None if they failed their integrity check."""
     try:
-        data = _open(key, measure.ciphertext, contexts.interim_measure(measure.case_id, measure.id))
+        context = contexts.interim_measure(measure.case_id, measure.id)
+        data = open_record(key, measure.ciphertext, context)
         return MeasureKind(data["kind"]), str(data["rationale"])
-    except (CryptoError, ValueError, KeyError, TypeError):
+    except (UnreadableRecordError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -203,11 +170,11 @@ def _review_log(key: bytes, measure: InterimMeasure) -> list[dict[str, str]] | N
         return [] if measure.review_count == 0 else None
     context = contexts.interim_measure_reviews(measure.case_id, measure.id, measure.review_count)
     try:
-        entries = _open(key, measure.encrypted_reviews, context)["reviews"]
+        entries = open_record(key, measure.encrypted_reviews, context)["reviews"]
         if not isinstance(entries, list) or len(entries) != measure.review_count:
             return None
         return [{str(name): str(value) for name, value in entry.items()} for entry in entries]
-    except (CryptoError, ValueError, KeyError, TypeError, AttributeError):
+    except (UnreadableRecordError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -221,7 +188,7 @@ def propose(
 ) -> str:
     """Record a proposal awaiting a second person; audited. NoKeyError if not granted,
     ReviewDateError or MeasureTextError for a bad date or text (nothing stored then)."""
-    key = _internal_key(db, case_id, identity)
+    key = identity.case_key(db, case_id, KeyKind.INTERNAL)
     measure_id = new_id()
     data = {"kind": kind.value, "rationale": _checked_text(rationale)}
     db.add(
@@ -232,11 +199,16 @@ def propose(
             review_on=_checked_date(review_on),
             proposed_by=identity.caseworker_id,
             proposed_on=clock.today(),
-            ciphertext=_seal(key, data, contexts.interim_measure(case_id, measure_id)),
+            ciphertext=seal_record(key, data, contexts.interim_measure(case_id, measure_id)),
         )
     )
-    record_case_action(db, "measure.proposed", case_id, identity, measure=measure_id)
-    db.commit()
+    audit.record(
+        db,
+        AuditAction.MEASURE_PROPOSED,
+        identity.actor,
+        case_id=case_id,
+        detail={"measure": measure_id},
+    )
     return measure_id
 
 
@@ -251,30 +223,45 @@ def _locked(db: Session, case_id: str, measure_id: str) -> InterimMeasure:
     return measure
 
 
+def _settle(measure: InterimMeasure, approve: bool, by: str, at: datetime) -> None:
+    measure.state = MeasureState.IN_FORCE if approve else MeasureState.REJECTED
+    measure.decided_by = by
+    measure.decided_on = at.date()
+
+
+STEP = approvals.Step(
+    model=InterimMeasure,
+    proposer=InterimMeasure.proposed_by,
+    proposed=InterimMeasure.proposed_on,
+    state=InterimMeasure.state,
+    awaiting=MeasureState.PROPOSED,
+    held=KeyKind.INTERNAL,
+    settle=_settle,
+    approved=AuditAction.MEASURE_APPROVED,
+    rejected=AuditAction.MEASURE_REJECTED,
+    noun="measure",
+    own_item="Another approver must decide your own proposal.",
+    decided_before="This proposal was already decided.",
+)
+
+
 def decide(
     db: Session, case_id: str, measure_id: str, identity: StaffIdentity, *, approve: bool
 ) -> None:
-    """An approver's decision on a proposal they can read; audited.
+    """An approver's decision on a proposal they can read (redress.casework.approvals).
 
-    NoKeyError if they do not hold the case, UnknownMeasureError for a measure not of this case,
-    SelfApprovalError for their own proposal, AlreadyDecidedError if no longer proposed,
-    UnreadableMeasureError when approving a proposal that failed its integrity check (it can
-    still be rejected).
+    NoKeyError if they do not hold the case; UnreadableMeasureError when approving a proposal
+    that failed its integrity check (it can still be rejected).
     """
-    key = _internal_key(db, case_id, identity)
-    measure = _locked(db, case_id, measure_id)
-    if measure.proposed_by == identity.caseworker_id:
-        raise SelfApprovalError("Another approver must decide your own proposal.")
-    if measure.state is not MeasureState.PROPOSED:
-        raise AlreadyDecidedError("This proposal was already decided.")
-    if approve and _content(key, measure) is None:
-        raise UnreadableMeasureError("This item failed an integrity check; it cannot be approved.")
-    measure.state = MeasureState.IN_FORCE if approve else MeasureState.REJECTED
-    measure.decided_by = identity.caseworker_id
-    measure.decided_on = clock.today()
-    action = "measure.approved" if approve else "measure.rejected"
-    record_case_action(db, action, case_id, identity, measure=measure.id)
-    db.commit()
+    key = identity.case_key(db, case_id, KeyKind.INTERNAL)
+
+    def readable(measure: InterimMeasure) -> None:
+        if _content(key, measure) is None:
+            raise UnreadableMeasureError(
+                "This item failed an integrity check; it cannot be approved."
+            )
+
+    approvals.decide(db, STEP, case_id, measure_id, identity, approve=approve, check=readable)
 
 
 def review(
@@ -291,7 +278,7 @@ def review(
     Audited. NoKeyError if not granted, UnknownMeasureError, NotInForceError, ReviewDateError,
     MeasureTextError, or UnreadableMeasureError if its review log failed its integrity check.
     """
-    key = _internal_key(db, case_id, identity)
+    key = identity.case_key(db, case_id, KeyKind.INTERNAL)
     measure = _locked(db, case_id, measure_id)
     if measure.state is not MeasureState.IN_FORCE:
         raise NotInForceError("Only a measure in force can be renewed or lifted.")
@@ -312,9 +299,10 @@ def review(
     entries.append(entry)
     measure.review_count = len(entries)
     context = contexts.interim_measure_reviews(case_id, measure.id, measure.review_count)
-    measure.encrypted_reviews = _seal(key, {"reviews": entries}, context)
-    record_case_action(db, f"measure.{action.value}", case_id, identity, measure=measure.id)
-    db.commit()
+    measure.encrypted_reviews = seal_record(key, {"reviews": entries}, context)
+    audit.record(
+        db, _REVIEW_ACTIONS[action], identity.actor, case_id=case_id, detail={"measure": measure.id}
+    )
 
 
 def _reviews(
@@ -350,7 +338,7 @@ def list_for_case(db: Session, case_id: str, identity: StaffIdentity) -> list[Me
     """The case's measures, decrypted: proposed and in force first, soonest review first, then
     the rejected and lifted ones. Integrity failures are audited (their count). NoKeyError if
     the case is not granted."""
-    key = _internal_key(db, case_id, identity)
+    key = identity.case_key(db, case_id, KeyKind.INTERNAL)
     measures = db.scalars(select(InterimMeasure).where(InterimMeasure.case_id == case_id)).all()
     opened = [(m, _content(key, m), _review_log(key, m)) for m in measures]
     names = _names(
@@ -389,14 +377,11 @@ def _record_failures(
     if failures:
         audit.record(
             db,
-            "measure.integrity_failed",
-            actor="caseworker",
-            at=clock.utcnow(),
-            caseworker_id=identity.caseworker_id,
+            AuditAction.MEASURE_INTEGRITY_FAILED,
+            identity.actor,
             case_id=case_id,
             detail={"integrity_failures": failures},
         )
-        db.commit()
 
 
 def pending(db: Session, identity: StaffIdentity) -> list[PendingMeasure]:
@@ -405,34 +390,18 @@ def pending(db: Session, identity: StaffIdentity) -> list[PendingMeasure]:
     Integrity failures are audited (their count).
     """
     me = identity.caseworker_id
-    proposer = aliased(Caseworker)
-    rows = db.execute(
-        select(InterimMeasure, Case.reference, proposer.username, CaseKey.sealed)
-        .join(Case, Case.id == InterimMeasure.case_id)
-        .join(
-            CaseKey,
-            (CaseKey.case_id == InterimMeasure.case_id)
-            & (CaseKey.kind == KeyKind.INTERNAL)
-            & (CaseKey.recipient == Recipient.CASEWORKER)
-            & (CaseKey.caseworker_id == me),
-        )
-        .outerjoin(proposer, proposer.id == InterimMeasure.proposed_by)
-        .where(
-            InterimMeasure.state == MeasureState.PROPOSED,
-            ~casekeys.excluded(InterimMeasure.case_id, me),
-        )
-        .order_by(InterimMeasure.proposed_on, InterimMeasure.id)
-    ).all()
     found = []
-    for measure, reference, username, sealed in rows:
-        try:
-            key = casekeys.open_caseworker_copy(
-                sealed, measure.case_id, KeyKind.INTERNAL, me, identity.keypair
-            )
-        except CryptoError:
-            content = None
-        else:
-            content = _content(key, measure)
+    for measure, reference, username, sealed in approvals.pending(db, STEP, identity):
+        content = None
+        if sealed is not None:
+            try:
+                key = casekeys.open_caseworker_copy(
+                    sealed, measure.case_id, KeyKind.INTERNAL, me, identity.keypair
+                )
+            except CryptoError:
+                pass
+            else:
+                content = _content(key, measure)
         found.append(
             PendingMeasure(
                 measure.id,

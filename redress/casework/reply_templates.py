@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from redress import audit
+from redress.audit import AuditAction
 from redress.casework.case_file import CaseSummary
 from redress.staff.accounts import StaffIdentity
-from redress.store import clock
 from redress.store.models import ReplyTemplate
 
 NAME_MAX_LENGTH = 100
@@ -62,18 +62,11 @@ def _check_name(db: Session, name: str, template_id: str | None) -> None:
         raise TemplateNameTakenError(name)
 
 
-def _record(db: Session, action: str, identity: StaffIdentity, template_id: str) -> None:
-    """Audit and commit; a name taken meanwhile by a concurrent change is refused the same way."""
-    audit.record(
-        db,
-        action,
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=identity.caseworker_id,
-        detail={"template": template_id},
-    )
+def _record(db: Session, action: AuditAction, identity: StaffIdentity, template_id: str) -> None:
+    """Audit; a name taken meanwhile by a concurrent change is refused the same way."""
+    audit.record(db, action, identity.actor, detail={"template": template_id})
     try:
-        db.commit()
+        db.flush()
     except IntegrityError as error:
         db.rollback()
         raise TemplateNameTakenError(template_id) from error
@@ -85,7 +78,7 @@ def create_template(db: Session, identity: StaffIdentity, name: str, body: str) 
     template = ReplyTemplate(name=name, body=body)
     db.add(template)
     db.flush()
-    _record(db, "template.created", identity, template.id)
+    _record(db, AuditAction.TEMPLATE_CREATED, identity, template.id)
     return template.id
 
 
@@ -96,10 +89,10 @@ def update_template(
     template = get_template(db, template_id)
     _check_name(db, name, template_id)
     template.name, template.body = name, body
-    _record(db, "template.updated", identity, template_id)
+    _record(db, AuditAction.TEMPLATE_UPDATED, identity, template_id)
 
 
 def delete_template(db: Session, identity: StaffIdentity, template_id: str) -> None:
     """Delete a template (replies already sent from it are not affected); audited."""
     db.delete(get_template(db, template_id))
-    _record(db, "template.deleted", identity, template_id)
+    _record(db, AuditAction.TEMPLATE_DELETED, identity, template_id)

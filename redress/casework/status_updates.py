@@ -1,8 +1,8 @@
 """Changing a case's status, optionally telling the reporter with a templated status update.
 
-The transitions themselves are the rules of :mod:`redress.workflow`; this service applies one for
-a caseworker, posts the named system message (its translated text is in
-:data:`redress.messages.SYSTEM_TEXTS`, the thread stores only the name) and audits the change.
+The transitions themselves are the rules of :mod:`redress.cases.workflow`; this service applies one
+for a caseworker, posts the named system message (its translated text is in
+:data:`redress.cases.messages.SYSTEM_TEXTS`, the thread stores only the name) and audits the change.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from redress import audit
+from redress.audit import AuditAction
 from redress.cases import workflow
 from redress.cases.messages import append_message
-from redress.keys import casekeys
 from redress.staff.accounts import StaffIdentity
 from redress.store import clock
 from redress.store.models import Author, Case, CaseStatus, KeyKind
@@ -48,9 +48,7 @@ def change_case_status(
     Raises NoKeyError if the case is not granted to this caseworker and
     workflow.TransitionError (with nothing changed) if the transition is not allowed.
     """
-    thread_key = casekeys.open_caseworker_key(
-        db, case_id, KeyKind.THREAD, identity.caseworker_id, identity.keypair
-    )
+    thread_key = identity.case_key(db, case_id, KeyKind.THREAD)
     case = db.get_one(Case, case_id, with_for_update=True)
     current = case.status
     today = clock.today()
@@ -66,11 +64,8 @@ def change_case_status(
         )
     audit.record(
         db,
-        "case.status_changed",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=identity.caseworker_id,
+        AuditAction.CASE_STATUS_CHANGED,
+        identity.actor,
         case_id=case_id,
-        detail={"from": current.value, "to": new.value, "reporter_told": tell_reporter},
+        detail={**{"from": current.value, "to": new.value}, "reporter_told": tell_reporter},
     )
-    db.commit()

@@ -1,54 +1,41 @@
 """The triage taxonomy, declared in one place so an organisation can adapt it.
 
-Each closed list is a tuple of (code, label) pairs. Codes are what the encrypted triage record and
-the blind indexes hold, so relabelling is safe; removing a code leaves older records showing the
-bare code. Labels are for the console, which is in English (the reporter never sees them; the
-rights affected reuse the reporter-facing, translated list of the report form).
+Each closed list is a tuple of codes. Codes are what the encrypted triage record and the blind
+indexes hold; their words live in :mod:`redress.i18n.console`, so relabelling is safe, and
+removing a code leaves older records showing the bare code. The rights affected reuse the
+report form's list (:data:`redress.cases.fields.RIGHTS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 
-from redress.cases.questions import RIGHTS
+from redress.cases.fields import RIGHTS
 
-Choices = Sequence[tuple[str, str]]
+Codes = tuple[str, ...]
 
-CATEGORIES: Choices = (
-    ("targeted_surveillance", "Targeted surveillance of journalists or human-rights defenders"),
-    ("mass_surveillance", "Mass surveillance"),
-    ("unlawful_interception", "Unlawful interception"),
-    ("sanctioned_end_user", "Export to a sanctioned end user"),
-    ("other", "Other misuse"),
+CATEGORIES: Codes = (
+    "targeted_surveillance",
+    "mass_surveillance",
+    "unlawful_interception",
+    "sanctioned_end_user",
+    "other",
 )
+SEVERITIES: Codes = ("low", "medium", "high", "critical")
+CREDIBILITY: Codes = ("credible", "not_credible", "undetermined")
+SIGNIFICANCE: Codes = ("low", "medium", "high")
+RETALIATION_RISK: Codes = ("low", "medium", "high", "unknown")
+RIGHTS_AFFECTED: Codes = RIGHTS
 
-SEVERITIES: Choices = (
-    ("low", "Low"),
-    ("medium", "Medium"),
-    ("high", "High"),
-    ("critical", "Critical"),
-)
-
-CREDIBILITY: Choices = (
-    ("credible", "Credible"),
-    ("not_credible", "Not credible"),
-    ("undetermined", "Undetermined"),
-)
-
-SIGNIFICANCE: Choices = (
-    ("low", "Low"),
-    ("medium", "Medium"),
-    ("high", "High"),
-)
-
-RETALIATION_RISK: Choices = (
-    ("low", "Low"),
-    ("medium", "Medium"),
-    ("high", "High"),
-    ("unknown", "Unknown"),
-)
-
-RIGHTS_AFFECTED: Choices = RIGHTS
+# Every closed list, by the triage field it fills.
+LISTS: Mapping[str, Codes] = {
+    "credibility": CREDIBILITY,
+    "significance": SIGNIFICANCE,
+    "category": CATEGORIES,
+    "severity": SEVERITIES,
+    "retaliation_risk": RETALIATION_RISK,
+    "rights": RIGHTS_AFFECTED,
+}
 
 # Free-text facets: "product or service", "customer / deployment" and "country" are typed, and
 # match across spellings through the blind index's normalisation (case, width and spacing).
@@ -56,12 +43,3 @@ FREE_TEXT_MAX_LENGTH = 200
 
 # The facets a case can be filtered on, through blind indexes only.
 INDEXED_FACETS = ("category", "product", "customer", "country", "severity", "rights")
-
-
-def codes(choices: Choices) -> frozenset[str]:
-    return frozenset(code for code, _label in choices)
-
-
-def label(choices: Choices, code: str) -> str:
-    """The label of `code`, or the code itself when the taxonomy no longer has it."""
-    return str(dict(choices).get(code, code))

@@ -2,8 +2,8 @@
 
 The whole record is one encrypted case field, "triage", under the case's *internal* key (granted
 caseworkers and the recovery key can read it; the reporter cannot), bound to its case by
-:func:`redress.contexts.case_field`. For filtering, the classification facets also get blind
-indexes (keyed digests under the organisation index key, :mod:`redress.blind_index`).
+:func:`redress.keys.contexts.case_field`. For filtering, the classification facets also get blind
+indexes (keyed digests under the organisation index key, :mod:`redress.keys.blind_index`).
 
 A caseworker who holds no copy of the index key yet can still save: the triage is stored, and
 that case's digests are *removed* rather than left describing the previous values, so a filter
@@ -13,35 +13,27 @@ a value it no longer has. The console says so.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
-from crypto.errors import CryptoError
-from crypto.fields import decrypt_field, encrypt_field
 from redress import audit
+from redress.audit import AuditAction
 from redress.casework import taxonomy
-from redress.keys import casekeys, contexts
+from redress.keys import contexts
 from redress.keys.blind_index import NoIndexKeyError, index_digest, open_index_key, set_case_index
+from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
 from redress.staff.accounts import StaffIdentity
-from redress.store import clock
 from redress.store.models import BlindIndex, Case, CaseField, KeyKind
 
 TRIAGE_FIELD = "triage"
 # Version of the JSON inside the ciphertext (docs/crypto-format.md).
-_FORMAT = 1
 RATIONALE_MAX_LENGTH = 20_000
 
 # The assessments chosen from a closed list of the taxonomy, by triage field.
-CHOICES: dict[str, taxonomy.Choices] = {
-    "credibility": taxonomy.CREDIBILITY,
-    "significance": taxonomy.SIGNIFICANCE,
-    "category": taxonomy.CATEGORIES,
-    "severity": taxonomy.SEVERITIES,
-    "retaliation_risk": taxonomy.RETALIATION_RISK,
-}
+CHOICES = {name: codes for name, codes in taxonomy.LISTS.items() if name != "rights"}
 _FREE_TEXT_LIMITS = {
     "product": taxonomy.FREE_TEXT_MAX_LENGTH,
     "customer": taxonomy.FREE_TEXT_MAX_LENGTH,
@@ -99,34 +91,21 @@ class InvalidTriageError(ValueError):
 
 def validate(triage: Triage) -> None:
     for name, choices in CHOICES.items():
-        if getattr(triage, name) not in taxonomy.codes(choices) | {""}:
+        if getattr(triage, name) not in {*choices, ""}:
             raise InvalidTriageError(name)
-    if not set(triage.rights) <= taxonomy.codes(taxonomy.RIGHTS_AFFECTED):
+    if not set(triage.rights) <= set(taxonomy.RIGHTS_AFFECTED):
         raise InvalidTriageError("rights")
     for name, limit in _FREE_TEXT_LIMITS.items():
         if len(getattr(triage, name)) > limit:
             raise InvalidTriageError(name)
 
 
-def _encode(triage: Triage) -> bytes:
-    return json.dumps({"format": _FORMAT, **asdict(triage)}, ensure_ascii=False).encode()
-
-
-def _decode(plaintext: bytes) -> Triage:
-    data = json.loads(plaintext)
-    if data.pop("format") != _FORMAT:
-        raise ValueError("unknown triage format")
+def _decode(data: dict[str, Any]) -> Triage:
     rights = data.pop("rights")
     texts = [*data.values(), *rights]
     if not isinstance(rights, list) or not all(isinstance(text, str) for text in texts):
         raise ValueError("malformed triage")
     return Triage(rights=tuple(rights), **data)
-
-
-def _internal_key(db: Session, case_id: str, identity: StaffIdentity) -> bytes:
-    return casekeys.open_caseworker_key(
-        db, case_id, KeyKind.INTERNAL, identity.caseworker_id, identity.keypair
-    )
 
 
 def _stored(db: Session, case_id: str) -> CaseField | None:
@@ -138,14 +117,14 @@ def _stored(db: Session, case_id: str) -> CaseField | None:
 def _open(field: CaseField, key: bytes) -> Triage | None:
     context = contexts.case_field(field.case_id, TRIAGE_FIELD)
     try:
-        return _decode(decrypt_field(key, field.ciphertext, context))
-    except (CryptoError, ValueError, KeyError, TypeError, AttributeError):
+        return _decode(open_record(key, field.ciphertext, context))
+    except (UnreadableRecordError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def read_triage(db: Session, case_id: str, identity: StaffIdentity) -> TriageRecord:
     """The case's triage; an integrity failure is audited. NoKeyError if not granted."""
-    key = _internal_key(db, case_id, identity)
+    key = identity.case_key(db, case_id, KeyKind.INTERNAL)
     field = _stored(db, case_id)
     if field is None:
         return TriageRecord(Triage(), saved=False)
@@ -153,14 +132,11 @@ def read_triage(db: Session, case_id: str, identity: StaffIdentity) -> TriageRec
     if triage is None:
         audit.record(
             db,
-            "triage.integrity_failed",
-            actor="caseworker",
-            at=clock.utcnow(),
-            caseworker_id=identity.caseworker_id,
+            AuditAction.TRIAGE_INTEGRITY_FAILED,
+            identity.actor,
             case_id=case_id,
             detail={"integrity_failures": 1},
         )
-        db.commit()
     return TriageRecord(triage, saved=True)
 
 
@@ -192,12 +168,12 @@ def save_triage(db: Session, case_id: str, identity: StaffIdentity, triage: Tria
     Raises InvalidTriageError for a value outside the taxonomy, NoKeyError if not granted.
     """
     validate(triage)
-    key = _internal_key(db, case_id, identity)
+    key = identity.case_key(db, case_id, KeyKind.INTERNAL)
     # Serialises concurrent saves of one case on PostgreSQL (SQLite locks the database anyway).
     db.get_one(Case, case_id, with_for_update=True)
     field = _stored(db, case_id)
     changed = _changed(_open(field, key) if field else Triage(), triage)
-    ciphertext = encrypt_field(key, _encode(triage), contexts.case_field(case_id, TRIAGE_FIELD))
+    ciphertext = seal_record(key, asdict(triage), contexts.case_field(case_id, TRIAGE_FIELD))
     if field is None:
         db.add(
             CaseField(
@@ -210,14 +186,11 @@ def save_triage(db: Session, case_id: str, identity: StaffIdentity, triage: Tria
     indexed = _reindex(db, case_id, identity, triage)
     audit.record(
         db,
-        "triage.saved",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=identity.caseworker_id,
+        AuditAction.TRIAGE_SAVED,
+        identity.actor,
         case_id=case_id,
         detail={"changed": ",".join(changed), "indexed": indexed},
     )
-    db.commit()
     return SavedTriage(changed, indexed)
 
 

@@ -1,5 +1,5 @@
 """The case export bundle, format version 1: what the writer (redress.export) and the reader
-(redress.export_open) agree on.
+(redress.export.reader) agree on.
 
 A bundle is a ZIP archive (stored, not compressed: every entry is ciphertext) holding
 ``manifest.json`` and ``files/<attachment id>``, the attachments' encrypted streams exactly as

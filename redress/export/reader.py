@@ -35,6 +35,7 @@ from crypto.streams import decrypt_stream
 from redress.export import bundle_format as fmt
 from redress.export.recipient_keys import fingerprint
 from redress.keys import contexts
+from redress.keys.sealed import UnreadableRecordError, read_record
 from redress.store.models import KeyKind
 
 _OUTPUTS = {
@@ -124,13 +125,11 @@ def _decrypt(item: Mapping[str, Any], case_id: str, keys: Mapping[str, bytes]) -
 
 
 def _record(item: Mapping[str, Any], plaintext: bytes) -> dict[str, Any]:
-    """The item's clear labels with its decrypted content in place of the ciphertext."""
-    if item["kind"] == fmt.DISCLOSURE_REASON:  # plain UTF-8 text, not JSON
-        content: object = {"reason": plaintext.decode("utf-8")}
-    else:
-        content = json.loads(plaintext)
-    if not isinstance(content, dict):
-        raise ValueError("not a JSON object")
+    """The item's clear labels with its decrypted record in place of the ciphertext."""
+    try:
+        content = read_record(plaintext)
+    except UnreadableRecordError as error:
+        raise ValueError(str(error)) from None
     labels = {k: v for k, v in item.items() if k not in {"ciphertext", "table"}}
     return {**labels, **content}
 

@@ -1,11 +1,10 @@
 """Exporting a case for a named recipient (legal counsel, an oversight body, a court).
 
-The export is a ZIP bundle (layout in redress.export_format and docs/crypto-format.md) holding
-every encrypted item of the case exactly as stored, and the case's thread and internal keys
-sealed to the recipient's X25519 public key. Who can decrypt it: only the holder of the
-recipient's private key. Nothing is decrypted or re-encrypted but the two case keys; the
-reporter's confidential identity (its field and its key) and anything about the reporter's
-receipt are left out.
+The export is a ZIP bundle (layout in redress.export.bundle_format and docs/crypto-format.md)
+holding every encrypted item of the case exactly as stored, and the case's thread and internal keys
+sealed to the recipient's X25519 public key. Who can decrypt it: only the holder of the recipient's
+private key. Nothing is decrypted or re-encrypted but the two case keys; the reporter's confidential
+identity (its field and its key) and anything about the reporter's receipt are left out.
 
 The archive is built as it is sent: zipfile writes into a sink that is emptied after every write,
 and attachment blobs are copied chunk by chunk, so memory stays flat and nothing touches the
@@ -28,9 +27,10 @@ from sqlalchemy.orm import Session
 
 from crypto.sealing import seal_to
 from redress import audit
+from redress.audit import AuditAction
 from redress.export import bundle_format as fmt
 from redress.export.recipient_keys import fingerprint
-from redress.keys import casekeys, contexts
+from redress.keys import contexts
 from redress.staff.accounts import StaffIdentity
 from redress.store import clock
 from redress.store.blobs import BlobNotFoundError, BlobStore
@@ -259,12 +259,7 @@ def export_case(
     NoKeyError if the caseworker does not hold the case (both its thread and internal keys);
     MissingFileError if a file of the case is missing from the blob store.
     """
-    keys = {
-        kind: casekeys.open_caseworker_key(
-            db, case_id, kind, identity.caseworker_id, identity.keypair
-        )
-        for kind in EXPORTED_KEYS
-    }
+    keys = {kind: identity.case_key(db, case_id, kind) for kind in EXPORTED_KEYS}
     case = db.get_one(Case, case_id)
     attachments = _attachments(db, case_id)
     _check_files(store, attachments)
@@ -297,10 +292,8 @@ def export_case(
     }
     audit.record(
         db,
-        "case.exported",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=identity.caseworker_id,
+        AuditAction.CASE_EXPORTED,
+        identity.actor,
         case_id=case_id,
         detail={
             "export_id": export_id,
@@ -309,7 +302,6 @@ def export_case(
             "files": len(files),
         },
     )
-    db.commit()
     body = json.dumps(manifest, indent=1, sort_keys=True).encode()
     blobs = [(a.id, a.blob_id) for a in attachments]
     return CaseExport(

@@ -24,9 +24,9 @@ from crypto.errors import CryptoError
 from crypto.keys import KeyPair, random_key
 from crypto.sealing import open_sealed, seal_to
 from redress import audit
+from redress.audit import Actor, AuditAction
 from redress.keys import contexts
 from redress.keys.permissions import CASE_HOLDING_ROLES
-from redress.store import clock
 from redress.store.models import BlindIndex, Caseworker, OrganisationKey, Recipient
 
 INDEX_KEY = "index"
@@ -112,13 +112,7 @@ def distribute_index_key(
                     OrganisationKey.caseworker_id == caseworker_id,
                 )
             )
-            audit.record(
-                db,
-                "index_key.integrity_failed",
-                actor="caseworker",
-                at=clock.utcnow(),
-                caseworker_id=caseworker_id,
-            )
+            audit.record(db, AuditAction.INDEX_KEY_INTEGRITY_FAILED, Actor.staff(caseworker_id))
             return
     else:
         return

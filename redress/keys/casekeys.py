@@ -22,8 +22,8 @@ from crypto.errors import CryptoError
 from crypto.keys import KeyPair, random_key
 from crypto.sealing import open_sealed, seal_to
 from redress import audit
+from redress.audit import Actor, AuditAction
 from redress.keys import contexts
-from redress.store import clock
 from redress.store.models import CaseExclusion, CaseKey, Caseworker, KeyKind, Recipient
 
 
@@ -34,7 +34,11 @@ class NoKeyError(Exception):
 
 
 class DamagedKeyError(NoKeyError):
-    """This holder's sealed copy failed its integrity check: treated as not held (and audited)."""
+    """This holder's sealed copy failed its integrity check: treated as not held.
+
+    The work in progress was rolled back and the failure recorded in its place: a caller that
+    refuses the request commits, so the record stays.
+    """
 
 
 @dataclass(frozen=True)
@@ -150,14 +154,11 @@ def open_caseworker_key(
         db.rollback()
         audit.record(
             db,
-            "case_key.integrity_failed",
-            actor="caseworker",
-            at=clock.utcnow(),
-            caseworker_id=caseworker_id,
+            AuditAction.CASE_KEY_INTEGRITY_FAILED,
+            Actor.staff(caseworker_id),
             case_id=case_id,
             detail={"kind": kind.value, "integrity_failures": 1},
         )
-        db.commit()
         raise DamagedKeyError(case_id) from None
 
 

@@ -8,7 +8,6 @@ of app workers can share the store. Logout and expiry delete the record.
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,10 +16,9 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from crypto.digests import digest
-from crypto.errors import CryptoError
-from crypto.fields import decrypt_field, encrypt_field
-from crypto.keys import random_key
+from crypto.keys import KeyPair, keypair_from_private, random_key
 from redress.keys import contexts
+from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
 from redress.store import clock
 from redress.store.config import Config
 from redress.store.models import SessionApp, SessionRecord
@@ -58,6 +56,11 @@ class SessionData:
     subject: dict[str, str]
     private_key: bytes = field(repr=False)
 
+    @property
+    def keypair(self) -> KeyPair:
+        """The unlocked key pair this session holds."""
+        return keypair_from_private(self.private_key)
+
 
 @dataclass(frozen=True)
 class SessionPolicy:
@@ -93,19 +96,18 @@ def start_session(
 ) -> SessionToken:
     token = SessionToken(secrets.token_hex(32), random_key())
     record_id = _record_id(token)
-    payload = json.dumps({"subject": subject, "key": private_key.hex()}).encode()
+    payload = {"subject": subject, "key": private_key.hex()}
     now = clock.utcnow()
     db.add(
         SessionRecord(
             id=record_id,
             app=policy.app,
             caseworker_id=caseworker_id,
-            payload=encrypt_field(token.session_key, payload, contexts.session_payload(record_id)),
+            payload=seal_record(token.session_key, payload, contexts.session_payload(record_id)),
             idle_expires_at=policy.stamp(now + policy.idle),
             absolute_expires_at=policy.stamp(now + policy.absolute),
         )
     )
-    db.commit()
     return token
 
 
@@ -118,24 +120,22 @@ def load_session(db: Session, policy: SessionPolicy, token: SessionToken) -> Ses
         return None
     if now >= record.idle_expires_at or now >= record.absolute_expires_at:
         db.delete(record)
-        db.commit()
         return None
     try:
-        payload = json.loads(
-            decrypt_field(token.session_key, record.payload, contexts.session_payload(record_id))
+        payload = open_record(
+            token.session_key, record.payload, contexts.session_payload(record_id)
         )
-    except (CryptoError, ValueError):
+        data = SessionData(subject=payload["subject"], private_key=bytes.fromhex(payload["key"]))
+    except (UnreadableRecordError, KeyError, TypeError, ValueError):
         return None
     idle_expiry = min(policy.stamp(now + policy.idle), record.absolute_expires_at)
     if idle_expiry != record.idle_expires_at:
         record.idle_expires_at = idle_expiry
-        db.commit()
-    return SessionData(subject=payload["subject"], private_key=bytes.fromhex(payload["key"]))
+    return data
 
 
 def end_session(db: Session, token: SessionToken) -> None:
     db.execute(delete(SessionRecord).where(SessionRecord.id == _record_id(token)))
-    db.commit()
 
 
 def purge_expired(db: Session) -> int:
@@ -145,5 +145,4 @@ def purge_expired(db: Session) -> int:
             (SessionRecord.idle_expires_at <= now) | (SessionRecord.absolute_expires_at <= now)
         )
     )
-    db.commit()
     return int(getattr(result, "rowcount", 0) or 0)

@@ -79,6 +79,7 @@ def _caseworker_add(args: argparse.Namespace) -> int:
     try:
         with database.session() as db:
             account = accounts.add_caseworker(db, args.username, Role(args.role), kdf=config.kdf)
+            db.commit()
     finally:
         database.dispose()
     print(_credentials_text(account), end="")
@@ -171,6 +172,7 @@ def _demo(args: argparse.Namespace) -> int:
                 account = accounts.add_caseworker(
                     db, DEMO_USERNAME, Role.CASEWORKER, kdf=config.kdf, must_change_password=False
                 )
+                db.commit()
         finally:
             database.dispose()
         descriptor = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -12,7 +12,6 @@ from crypto.keys import KeyPair
 from crypto.receipts import derive_reporter_keys
 from redress.cases.attachments import (
     AttachmentView,
-    commit_with_uploads,
     read_attachment,
 )
 from redress.cases.messages import Thread, mark_read, post_message, read_thread
@@ -63,13 +62,11 @@ def open_inbox(db: Session, identity: ReporterIdentity) -> ReporterInbox:
     case = db.get_one(Case, identity.case_id)
     thread = read_thread(db, case.id, _thread_key(db, identity), for_reporter=True)
     mark_read(db, case.id, by_reporter=True)
-    db.commit()
     return ReporterInbox(reference=case.reference, status=case.status, thread=thread)
 
 
 def send_reply(
     db: Session,
-    store: BlobStore,
     identity: ReporterIdentity,
     text: str,
     uploads: Sequence[EncryptedUpload],
@@ -83,7 +80,6 @@ def send_reply(
         uploads,
         today=clock.today(),
     )
-    commit_with_uploads(db, store, uploads)
 
 
 def hide_message(db: Session, identity: ReporterIdentity, message_id: str) -> bool:
@@ -94,7 +90,6 @@ def hide_message(db: Session, identity: ReporterIdentity, message_id: str) -> bo
     if message is None:
         return False
     message.hidden_from_reporter = True
-    db.commit()
     return True
 
 

@@ -92,7 +92,6 @@ def mark_confirmed(db: Session, row_id: str) -> None:
     db.execute(
         update(SubmissionToken).where(SubmissionToken.id == row_id).values(encrypted_receipt=b"")
     )
-    db.commit()
 
 
 def purge_expired(db: Session) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,19 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crypto.fields import encrypt_field
 from crypto.receipts import RECEIPT_ALPHABET, derive_reporter_keys, new_receipt, normalise_receipt
 from redress import audit
-from redress.cases import settings, workflow
-from redress.cases.attachments import attach_upload, commit_with_uploads
+from redress.audit import REPORTER, AuditAction
+from redress.cases import deadlines, settings
+from redress.cases.attachments import attach_upload
+from redress.cases.fields import IDENTITY_FIELD, REPORT_FIELD, Answer
 from redress.cases.messages import append_message
-from redress.cases.questions import Answer
 from redress.cases.uploads import EncryptedUpload
 from redress.keys import casekeys, contexts
+from redress.keys.sealed import seal_record
 from redress.reporting import submission_tokens
 from redress.reporting.reporters import ReporterIdentity
 from redress.store import clock
-from redress.store.blobs import BlobStore
 from redress.store.config import Config
 from redress.store.models import (
     Author,
@@ -36,9 +35,6 @@ from redress.store.models import (
     new_id,
 )
 
-REPORT_FIELD = "report"
-IDENTITY_FIELD = "identity"
-REPORT_FORMAT = 1
 ACKNOWLEDGEMENT_TEMPLATE = "received"
 
 
@@ -64,20 +60,18 @@ def active_with_role(db: Session, role: Role) -> list[Caseworker]:
 
 
 def _encrypted_field(
-    case_id: str, name: str, kind: KeyKind, key: bytes, value: object
+    case_id: str, name: str, kind: KeyKind, key: bytes, value: Mapping[str, object]
 ) -> CaseField:
-    plaintext = json.dumps(value, ensure_ascii=False).encode()
     return CaseField(
         case_id=case_id,
         name=name,
         key_kind=kind,
-        ciphertext=encrypt_field(key, plaintext, contexts.case_field(case_id, name)),
+        ciphertext=seal_record(key, value, contexts.case_field(case_id, name)),
     )
 
 
 def submit_report(
     db: Session,
-    store: BlobStore,
     config: Config,
     answers: Mapping[str, Answer],
     uploads: Sequence[EncryptedUpload],
@@ -85,7 +79,8 @@ def submit_report(
     *,
     form_token: str,
 ) -> Submission:
-    """Store a new report, encrypted at once; nothing is written unless everything is.
+    """Store a new report, encrypted at once, in the caller's transaction: the caller commits
+    the rows with the uploads (redress.cases.uploads.commit_with_uploads), or nothing is kept.
 
     Raises AlreadySubmittedError (with the receipt it got) when this form was stored before.
     """
@@ -107,7 +102,7 @@ def submit_report(
         reference=new_reference(),
         reporter_id=reporter.id,
         received_on=today,
-        acknowledgement_due=workflow.acknowledgement_due(
+        acknowledgement_due=deadlines.acknowledgement_due(
             today, settings.current(db, config).acknowledgement_days
         ),
     )
@@ -128,7 +123,7 @@ def submit_report(
             with_identity=bool(identity),
         )
     )
-    report = {"format": REPORT_FORMAT, "answers": dict(answers)}
+    report = {"answers": dict(answers)}
     db.add(_encrypted_field(case.id, REPORT_FIELD, KeyKind.THREAD, secrets_.thread_key, report))
     if identity:
         db.add(
@@ -150,17 +145,17 @@ def submit_report(
     )
     audit.record(
         db,
-        "case.received",
-        actor="reporter",
-        at=clock.start_of_day(today),
+        AuditAction.CASE_RECEIVED,
+        REPORTER,
         case_id=case.id,
         detail={"attachments": len(uploads), "identity_given": bool(identity)},
     )
     submission_tokens.remember_receipt(db, form_token, receipt)
     try:
-        commit_with_uploads(db, store, uploads)
+        db.flush()
     except IntegrityError:
-        # Another copy of the same form may have been stored while this one was processed.
+        # Another copy of the same form was stored while this one was processed.
+        db.rollback()
         submission_tokens.check_unused(db, form_token)
         raise
     reporter_identity = ReporterIdentity(reporter.id, case.id, reporter_keys.keypair)

@@ -2,7 +2,7 @@
 
 Login checks the argon2 password hash first, then unwraps the private key with the same
 passphrase, then opens the TOTP secret sealed to that key and checks the code (or, in its place,
-an unused recovery code: redress.recovery_codes). Unknown accounts do the same hashing work as
+an unused recovery code: redress.staff.recovery_codes). Unknown accounts do the same hashing work as
 known ones and fail with the same error.
 """
 
@@ -28,10 +28,11 @@ from crypto.passwords import hash_password, verify_password
 from crypto.receipts import RECEIPT_ALPHABET
 from crypto.sealing import open_sealed, seal_to
 from redress import audit
-from redress.keys import contexts
+from redress.audit import Actor, ActorKind, AuditAction
+from redress.keys import casekeys, contexts
 from redress.staff import recovery_codes, totp
 from redress.store import clock
-from redress.store.models import Caseworker, Role, new_id
+from redress.store.models import Caseworker, KeyKind, Role, new_id
 
 ISSUER = "Redress"
 MIN_PASSPHRASE_LENGTH = 12
@@ -67,6 +68,16 @@ class StaffIdentity:
     role: Role
     keypair: KeyPair = field(repr=False)
     must_change_password: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        """This person, as the audit log names who acted."""
+        return Actor.staff(self.caseworker_id)
+
+    def case_key(self, db: Session, case_id: str, kind: KeyKind) -> bytes:
+        """This person's own copy of a case key, opened: NoKeyError unless they hold the case
+        and are not excluded from it (redress.keys.casekeys)."""
+        return casekeys.open_caseworker_key(db, case_id, kind, self.caseworker_id, self.keypair)
 
 
 def generate_password() -> str:
@@ -109,15 +120,20 @@ def add_caseworker(
         )
     )
     # The event names whoever acted; an administrator's event names the new account in detail.
-    audit.record(
-        db,
-        "account.created",
-        actor="system" if created_by is None else "caseworker",
-        at=now,
-        caseworker_id=created_by or caseworker_id,
-        detail={"role": role.value, **({"account": caseworker_id} if created_by else {})},
-    )
-    db.commit()
+    if created_by is None:
+        audit.record(
+            db,
+            AuditAction.ACCOUNT_CREATED,
+            Actor(ActorKind.SYSTEM, caseworker_id),
+            detail={"role": role.value},
+        )
+    else:
+        audit.record(
+            db,
+            AuditAction.ACCOUNT_CREATED,
+            Actor.staff(created_by),
+            detail={"role": role.value, "account": caseworker_id},
+        )
     return NewAccount(caseworker_id, username, password, secret)
 
 
@@ -131,14 +147,8 @@ def _fail(db: Session, worker: Caseworker | None, now: datetime, reason: str) ->
         if worker.failed_logins >= FREE_ATTEMPTS:
             worker.locked_until = now + _backoff(worker.failed_logins)
         audit.record(
-            db,
-            "login.failed",
-            actor="caseworker",
-            at=now,
-            caseworker_id=worker.id,
-            detail={"reason": reason},
+            db, AuditAction.LOGIN_FAILED, Actor.staff(worker.id), detail={"reason": reason}
         )
-    db.commit()
     return LoginError()
 
 
@@ -165,8 +175,7 @@ def authenticate(db: Session, username: str, password: str, code: str) -> StaffI
     _check_second_factor(db, worker, secret, code, now)
     worker.failed_logins = 0
     worker.locked_until = None
-    audit.record(db, "login", actor="caseworker", at=now, caseworker_id=worker.id)
-    db.commit()
+    audit.record(db, AuditAction.LOGIN, Actor.staff(worker.id))
     return StaffIdentity(
         worker.id, worker.username, worker.role, keypair, worker.must_change_password
     )
@@ -181,10 +190,8 @@ def _check_second_factor(
             raise _fail(db, worker, now, "recovery code")
         audit.record(
             db,
-            "login.recovery_code",
-            actor="caseworker",
-            at=now,
-            caseworker_id=worker.id,
+            AuditAction.LOGIN_RECOVERY_CODE,
+            Actor.staff(worker.id),
             detail={"remaining": recovery_codes.unused_count(db, worker.id)},
         )
         return
@@ -200,13 +207,10 @@ def confirm_passphrase(db: Session, identity: StaffIdentity, passphrase: str, pu
     if not verify_password(worker.password_hash, passphrase):
         audit.record(
             db,
-            "passphrase.confirm_failed",
-            actor="caseworker",
-            at=clock.utcnow(),
-            caseworker_id=worker.id,
+            AuditAction.PASSPHRASE_CONFIRM_FAILED,
+            Actor.staff(worker.id),
             detail={"purpose": purpose},
         )
-        db.commit()
         raise PassphraseError("The passphrase is wrong.")
 
 
@@ -226,12 +230,5 @@ def change_passphrase(
     worker.password_hash = hash_password(new, kdf)
     worker.wrapped_private_key = wrap_private_key(identity.keypair.private, new, kdf)
     worker.must_change_password = False
-    audit.record(
-        db,
-        "account.passphrase_changed",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=worker.id,
-    )
-    db.commit()
+    audit.record(db, AuditAction.ACCOUNT_PASSPHRASE_CHANGED, Actor.staff(worker.id))
     return StaffIdentity(worker.id, worker.username, worker.role, identity.keypair, False)

@@ -19,6 +19,7 @@ from crypto.errors import CryptoError
 from crypto.params import KdfParams
 from crypto.sealing import open_sealed
 from redress import audit
+from redress.audit import Actor, AuditAction
 from redress.keys import contexts
 from redress.staff import accounts, totp
 from redress.store import clock
@@ -38,6 +39,10 @@ class UsernameTaken(Exception):
 
 class SelfDeactivation(Exception):
     """An administrator tried to deactivate their own account."""
+
+
+class DamagedSecretError(Exception):
+    """The sealed TOTP secret failed its integrity check (altered, or moved from elsewhere)."""
 
 
 @dataclass(frozen=True)
@@ -105,13 +110,10 @@ def set_active(db: Session, admin: accounts.StaffIdentity, account_id: str, acti
         detail["sessions_ended"] = int(getattr(ended, "rowcount", 0) or 0)
     audit.record(
         db,
-        "account.reactivated" if active else "account.deactivated",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=admin.caseworker_id,
+        AuditAction.ACCOUNT_REACTIVATED if active else AuditAction.ACCOUNT_DEACTIVATED,
+        admin.actor,
         detail=detail,
     )
-    db.commit()
 
 
 @dataclass(frozen=True)
@@ -139,26 +141,18 @@ def own_enrolment(db: Session, identity: accounts.StaffIdentity) -> Enrolment:
     """The signed-in user's own TOTP secret, opened with the key their session holds.
 
     The caller asks for the passphrase first (accounts.confirm_passphrase). A sealed secret that
-    was altered or moved from another account raises CryptoError, and the failure is audited.
+    was altered or moved from another account raises DamagedSecretError, and the failure is
+    audited (the caller commits that record).
     """
     worker = db.get_one(Caseworker, identity.caseworker_id)
-    now = clock.utcnow()
     try:
         secret = open_sealed(
             worker.sealed_totp_secret, identity.keypair, contexts.totp_secret(worker.id)
         )
     except CryptoError:
-        audit.record(
-            db,
-            "two_factor.integrity_failed",
-            actor="caseworker",
-            at=now,
-            caseworker_id=worker.id,
-        )
-        db.commit()
-        raise
-    audit.record(db, "two_factor.viewed", actor="caseworker", at=now, caseworker_id=worker.id)
-    db.commit()
+        audit.record(db, AuditAction.TWO_FACTOR_INTEGRITY_FAILED, Actor.staff(worker.id))
+        raise DamagedSecretError(worker.id) from None
+    audit.record(db, AuditAction.TWO_FACTOR_VIEWED, Actor.staff(worker.id))
     return Enrolment(worker.username, secret.decode())
 
 

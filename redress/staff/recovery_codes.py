@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from crypto.digests import digest
 from crypto.receipts import RECEIPT_ALPHABET
 from redress import audit
-from redress.store import clock
+from redress.audit import Actor, AuditAction
 from redress.store.models import RecoveryCode
 
 CODE_COUNT = 10
@@ -66,13 +66,10 @@ def replace_codes(db: Session, caseworker_id: str) -> list[str]:
     )
     audit.record(
         db,
-        "recovery_codes.generated",
-        actor="caseworker",
-        at=clock.utcnow(),
-        caseworker_id=caseworker_id,
+        AuditAction.RECOVERY_CODES_GENERATED,
+        Actor.staff(caseworker_id),
         detail={"count": CODE_COUNT},
     )
-    db.commit()
     return [_formatted(code) for code in codes]
 
 

@@ -1,4 +1,4 @@
-"""Alembic environment: migrates the engine handed over by redress.migrations."""
+"""Alembic environment: migrates the engine handed over by redress.store.migrations."""
 
 from __future__ import annotations
 

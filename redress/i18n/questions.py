@@ -1,9 +1,10 @@
 """The report's questions, declared in one place so an organisation can adapt them.
 
 The intake builds its form from :data:`QUESTIONS` and the console shows answers with the same
-labels. Question ids are stored (inside the encrypted report) with each answer, so renaming a
-label is safe, while removing a question only hides old answers' label (they show by id).
-Labels and help texts are translatable.
+labels. Question ids are stored (inside the encrypted report, :mod:`redress.cases.fields`) with
+each answer, so renaming a label is safe, while removing a question only hides old answers'
+label (they show by id). A question is mostly its words, so the declaration lives here, beside
+the translations: labels and help texts are marked for translation.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
+
+from redress.cases import fields
 
 
 class Kind(StrEnum):
@@ -32,14 +35,16 @@ class Question:
     choices: tuple[tuple[str, str], ...] = ()
 
 
-RIGHTS = (
-    ("privacy", _l("Privacy")),
-    ("expression", _l("Freedom of expression")),
-    ("assembly", _l("Freedom of peaceful assembly")),
-    ("association", _l("Freedom of association")),
-    ("religion", _l("Freedom of religion or belief")),
-    ("other", _l("Another right")),
-)
+RIGHT_LABELS = {
+    "privacy": _l("Privacy"),
+    "expression": _l("Freedom of expression"),
+    "assembly": _l("Freedom of peaceful assembly"),
+    "association": _l("Freedom of association"),
+    "religion": _l("Freedom of religion or belief"),
+    "other": _l("Another right"),
+}
+# In the order of the codes (redress.cases.fields.RIGHTS): a code without a label fails here.
+RIGHTS = tuple((code, RIGHT_LABELS[code]) for code in fields.RIGHTS)
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
@@ -100,6 +105,3 @@ QUESTIONS: tuple[Question, ...] = (
 )
 
 QUESTIONS_BY_ID = {question.id: question for question in QUESTIONS}
-
-# Answers as stored in the encrypted report: text, or the ids of the chosen options.
-Answer = str | list[str]

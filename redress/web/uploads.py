@@ -1,0 +1,79 @@
+"""Uploads encrypted while the multipart body is parsed: Werkzeug is handed an encrypting writer
+(:class:`redress.cases.uploads.EncryptedUpload`) instead of a spooled temporary file, so no
+plaintext part of a file ever reaches the disk.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import IO, Any
+
+from flask import Request, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from redress.cases.uploads import EncryptedUpload, FileTooLarge
+from redress.web.services import UPLOADS_KEY, received_uploads, services
+
+MAX_FORM_FIELDS = 200
+UPLOAD_READ_BYTES = 1024 * 1024
+
+
+class _ParsedUpload(EncryptedUpload):
+    """An upload written by Werkzeug's parser: a file over the limit refuses the request (413)."""
+
+    def write(self, data: bytes) -> int:
+        try:
+            return super().write(data)
+        except FileTooLarge:
+            raise RequestEntityTooLarge() from None
+
+
+class EncryptingRequest(Request):
+    """Hands the multipart parser an encrypting writer instead of a spooled temporary file."""
+
+    def _get_stream_for_parsing(self) -> IO[bytes]:
+        stream = super()._get_stream_for_parsing()
+        if isinstance(stream, io.RawIOBase):
+            # Werkzeug's parser reads 64 KiB at a time and gunicorn copies its whole receive
+            # buffer on every read; reading from the server in 1 MiB pieces halves the CPU cost
+            # of an upload (bench/bench_upload.py).
+            return io.BufferedReader(stream, buffer_size=UPLOAD_READ_BYTES)
+        return stream
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> Any:
+        upload = _ParsedUpload(
+            services().blobs,
+            filename or "",
+            content_type or "",
+            max_bytes=services().config.max_file_bytes,
+        )
+        self.environ.setdefault(UPLOADS_KEY, []).append(upload)
+        return upload
+
+
+def uploads(field: str) -> list[EncryptedUpload]:
+    """The encrypted uploads sent in a file field, leaving out empty file inputs."""
+    found: list[EncryptedUpload] = []
+    for storage in request.files.getlist(field):
+        upload = storage.stream
+        if isinstance(upload, EncryptedUpload) and not upload.is_empty_field:
+            found.append(upload)
+    return found
+
+
+def discard_uncommitted_uploads() -> None:
+    for upload in received_uploads():
+        upload.discard()
+
+
+def refuse_too_many_fields() -> None:
+    # Werkzeug caps multipart parts, not URL-encoded fields; no form of ours has more than a few
+    # dozen, so a flood of fields is refused the same way for both encodings.
+    if request.method == "POST" and len(request.form) > MAX_FORM_FIELDS:
+        raise RequestEntityTooLarge()
