@@ -15,6 +15,7 @@ from __future__ import annotations
 import cProfile
 import io
 import pstats
+import re
 import secrets
 import statistics
 import tempfile
@@ -53,6 +54,7 @@ MESSAGE_TEXT = (
 ) * 2
 _CSRF_MARK = 'name="csrf_token" value="'
 _SUBMISSION_MARK = 'name="submission_token" type="hidden" value="'
+_MESSAGE_NUMBER = re.compile(r'<div class="text">(\d+): ')
 
 
 def _hidden(page: str, mark: str) -> str:
@@ -158,6 +160,27 @@ def _page(client: FlaskClient, path: str) -> str:
     return response.get_data(as_text=True)
 
 
+def _check_complete(page: str, case_id: str) -> None:
+    """The page shows every message, in order, and a download link for every file (the case
+    page holds other sections too, such as Export, so the file names alone prove nothing)."""
+    numbers = [int(n) for n in _MESSAGE_NUMBER.findall(page)]
+    if numbers != list(range(MESSAGES)):
+        raise RuntimeError(
+            f"the page shows {len(numbers)} of the {MESSAGES} messages, or not in order"
+        )
+    links = re.findall(rf'<a href="/cases/{case_id}/files/[^"]+">([^<]+)</a>', page)
+    expected = [f"export-{number}.txt" for number in range(0, MESSAGES, MESSAGES // FILES)]
+    if links != expected:
+        missing = sorted(set(expected) - set(links))
+        unexpected = sorted(set(links) - set(expected))
+        raise RuntimeError(
+            f"the page links {len(links)} files, expected {FILES} in message order"
+            f" (missing {missing}, unexpected {unexpected})"
+        )
+    if "failed an integrity check" in page:
+        raise RuntimeError("the page shows an item that failed its integrity check")
+
+
 def _hotspots(client: FlaskClient, path: str, runs: int = 5) -> None:
     """Print the functions the page spends its time in (cProfile over a few requests)."""
     profile = cProfile.Profile()
@@ -176,10 +199,7 @@ def run() -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="redress-bench-") as scratch:
         with _instance(Path(scratch)) as (app, client, case_id):
             path = f"/cases/{case_id}"
-            page = _page(client, path)  # warm-up, and a check that everything is on it
-            shown = page.count("export-")
-            if shown != FILES or f"{MESSAGES - 1}: " not in page:
-                raise RuntimeError(f"the page shows {shown} files, expected {FILES}")
+            _check_complete(_page(client, path), case_id)  # also the warm-up
             queries = _queries(app, client, path)
             timings = []
             for _ in range(RUNS):
