@@ -32,7 +32,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
-from bench.harness import Result
+from bench.harness import Result, Settings
 from caseworker import create_app
 from crypto.keys import generate_keypair, keypair_from_private, unwrap_private_key
 from redress.casework.caselist import PAGE_SIZE
@@ -337,15 +337,18 @@ def _engine(engine: str, scratch: Path, url: str) -> list[Result]:
     return _figures(engine, timings)
 
 
-def run() -> list[Result]:
+def run(settings: Settings) -> Iterator[Result]:
+    """SQLite's figures, then PostgreSQL's (each yielded once measured)."""
     with tempfile.TemporaryDirectory(prefix="redress-bench-") as scratch:
         results = _engine("SQLite", Path(scratch), f"sqlite:///{Path(scratch) / 'redress.sqlite3'}")
+    yield from results
     try:
         with (
             throwaway_postgres() as url,
             tempfile.TemporaryDirectory(prefix="redress-bench-") as scratch,
         ):
-            results += _engine("PostgreSQL", Path(scratch), url)
+            results = _engine("PostgreSQL", Path(scratch), url)
     except PostgresUnavailable as missing:
         print(f"PostgreSQL not measured: {missing}")
-    return results
+        return
+    yield from results

@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
 from bench.bench_caselist import _sign_in
-from bench.harness import Result
+from bench.harness import Result, Settings
 from caseworker import create_app as create_console
 from crypto.keys import generate_keypair, keypair_from_private, unwrap_private_key
 from intake import create_app as create_intake
@@ -195,7 +195,7 @@ def _hotspots(client: FlaskClient, path: str, runs: int = 5) -> None:
     print(f"case page missed its target; profile of {runs} requests:\n{out.getvalue()}")
 
 
-def run() -> list[Result]:
+def run(settings: Settings) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="redress-bench-") as scratch:
         with _instance(Path(scratch)) as (app, client, case_id):
             path = f"/cases/{case_id}"

@@ -19,7 +19,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bench.harness import Result
+from bench.harness import Result, Settings
 from bench.server import hidden_field, init_instance
 from crypto.receipts import last_group
 from intake import create_app
@@ -140,7 +140,7 @@ def _measure(new_client: Callable[[], FlaskClient]) -> list[_Weight]:
     return weights
 
 
-def run() -> list[Result]:
+def run(settings: Settings) -> list[Result]:
     """Weigh each intake page in each language; report each page's heaviest, and the heaviest."""
     with tempfile.TemporaryDirectory(prefix="redress-bench-pages-") as scratch_name:
         scratch = Path(scratch_name)

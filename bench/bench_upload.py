@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.harness import Result, compared
+from bench.harness import Result, Settings, compared
 from bench.server import Client, Served, hidden_field, init_instance, serving
 from crypto.fields import FieldContext
 from crypto.keys import random_key
@@ -243,7 +243,7 @@ def _check_stored(instance: Path) -> None:
         raise RuntimeError(f"no blob of {expected} bytes was stored (found {sizes})")
 
 
-def run() -> list[Result]:
+def run(settings: Settings) -> list[Result]:
     """Upload 1 GiB over HTTP; encrypt the same bytes with gpg and with bare secretstream."""
     with tempfile.TemporaryDirectory(prefix="redress-bench-upload-") as scratch_name:
         scratch = Path(scratch_name)
