@@ -5,7 +5,8 @@ Reporters are often on slow, expensive or Tor links, so each page (HTML + CSS) m
 (`redress init`), once per language: the start page, the guidance, the report form, the form
 sent back with errors, the receipt, the confirmation step, the inbox, the follow-up login and
 an error page. Bytes are counted as served, uncompressed (Tor Browser gets no gzip from us), and
-1 KB is 1000 bytes. Each page is reported at its heaviest language.
+1 KB is 1000 bytes. Each page is reported at its heaviest language. A smoke run walks the
+journey in English and Arabic only (left to right, right to left).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -30,6 +31,7 @@ from tests.support.servers import clean_environment
 
 KB = 1000
 LIMIT_KB = 30
+SMOKE_LANGUAGES = ("en", "ar")
 # Page weight does not depend on the receipt KDF's cost: derive receipts cheaply here.
 REPORT_TEXT = "Our phones were unlocked at the border with a tool sold to the police."
 _STYLESHEET = re.compile(r"<link\b[^>]*\brel=\"stylesheet\"[^>]*>")
@@ -130,10 +132,10 @@ def _journey(reporter: _Reporter) -> None:
     weigh("error page (404)", client.get("/no-such-page"), 404)
 
 
-def _measure(new_client: Callable[[], FlaskClient]) -> list[_Weight]:
+def _measure(new_client: Callable[[], FlaskClient], languages: Iterable[str]) -> list[_Weight]:
     stylesheets: dict[str, int] = {}
     weights: list[_Weight] = []
-    for language in LANGUAGES:
+    for language in languages:
         reporter = _Reporter(new_client(), language, stylesheets)
         _journey(reporter)
         weights += reporter.weights
@@ -142,6 +144,7 @@ def _measure(new_client: Callable[[], FlaskClient]) -> list[_Weight]:
 
 def run(settings: Settings) -> list[Result]:
     """Weigh each intake page in each language; report each page's heaviest, and the heaviest."""
+    languages = settings.sizes(tuple(LANGUAGES), SMOKE_LANGUAGES)
     with tempfile.TemporaryDirectory(prefix="redress-bench-pages-") as scratch_name:
         scratch = Path(scratch_name)
         home = scratch / "home"
@@ -152,7 +155,7 @@ def run(settings: Settings) -> list[Result]:
         config = dataclasses.replace(load_config(instance, environ), kdf=CHEAP_KDF)
         app = create_app(config)
         try:
-            weights = _measure(app.test_client)
+            weights = _measure(app.test_client, languages)
         finally:
             app.extensions["redress"].database.dispose()
 

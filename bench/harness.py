@@ -65,6 +65,14 @@ class Result:
     ratio: float | None = None
 
 
+def size_label(size: int) -> str:
+    """A byte count in binary units for a figure's name: 4 KiB, 256 MiB, 1 GiB."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size:,} bytes"
+
+
 def compared(name: str, value: float, unit: str, baseline: float) -> Result:
     """A result with its baseline and their ratio."""
     return Result(name, value, unit, baseline=baseline, ratio=value / baseline)
