@@ -63,10 +63,10 @@ class _Reporter:
 
     def _stylesheet_bytes(self, url: str) -> int:
         if url not in self.stylesheets:
-            response = self.client.get(url)
-            if response.status_code != 200:
-                raise RuntimeError(f"stylesheet {url} answered {response.status_code}")
-            self.stylesheets[url] = len(response.get_data())
+            with self.client.get(url) as response:  # closes the static file it streams
+                if response.status_code != 200:
+                    raise RuntimeError(f"stylesheet {url} answered {response.status_code}")
+                self.stylesheets[url] = len(response.get_data())
         return self.stylesheets[url]
 
     def weigh(self, page: str, response: TestResponse, status: int, shows: str = "") -> str:
