@@ -1,41 +1,70 @@
-"""Run the benchmark modules ``bench/bench_*.py`` and report all their figures together."""
+"""Run the benchmark modules ``bench/bench_*.py`` and report all their figures together.
+
+Every benchmark runs even when an earlier one fails; the failures are printed with their
+tracebacks and recorded beside the figures, and the run then exits with status 1.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
-import time
+import sys
+from pathlib import Path
 
-import bench
-from bench.harness import Result, report
+from bench.harness import (
+    OUT_FILE,
+    SMOKE_OUT_FILE,
+    Outcome,
+    Settings,
+    discover,
+    report,
+    run_benchmark,
+)
 
 
-def discover() -> list[str]:
-    """Names of the benchmark modules, without their ``bench_`` prefix."""
-    modules = pkgutil.iter_modules(bench.__path__)
-    return sorted(m.name.removeprefix("bench_") for m in modules if m.name.startswith("bench_"))
-
-
-def main(argv: list[str] | None = None) -> int:
-    available = discover()
+def _arguments(argv: list[str] | None, available: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "names", nargs="*", metavar="NAME", help=f"run only these of: {', '.join(available)}"
     )
-    names = parser.parse_args(argv).names or available
-    unknown = sorted(set(names) - set(available))
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes, to check that the benchmarks work (the figures mean nothing)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"where to write the JSON (default {OUT_FILE.name}, or {SMOKE_OUT_FILE.name} "
+        f"with --smoke, in {OUT_FILE.parent})",
+    )
+    arguments = parser.parse_args(argv)
+    unknown = sorted(set(arguments.names) - set(available))
     if unknown:
         parser.error(f"no such benchmark: {', '.join(unknown)}")
-    results: list[Result] = []
-    for name in names:
+    return arguments
+
+
+def main(argv: list[str] | None = None) -> int:
+    available = discover()
+    arguments = _arguments(argv, available)
+    settings = Settings(smoke=arguments.smoke)
+    outcomes: list[Outcome] = []
+    for name in arguments.names or available:
         print(f"running bench_{name} ...", flush=True)
-        start = time.perf_counter()
-        results += importlib.import_module(f"bench.bench_{name}").run()
-        print(f"  done in {time.perf_counter() - start:.1f} s", flush=True)
+        outcome = run_benchmark(name, settings)
+        outcomes.append(outcome)
+        if outcome.failure is None:
+            print(f"  done in {outcome.seconds:.1f} s", flush=True)
+            continue
+        print(f"  FAILED after {outcome.seconds:.1f} s: {outcome.failure.error}", flush=True)
+        print(outcome.failure.traceback, file=sys.stderr, flush=True)
+        if outcome.interrupted:
+            print("interrupted: the remaining benchmarks are not run", flush=True)
+            break
     print()
-    report(results)
-    return 0
+    out_file = arguments.out or (SMOKE_OUT_FILE if settings.smoke else OUT_FILE)
+    report(outcomes, settings, out_file)
+    return 1 if any(outcome.failure for outcome in outcomes) else 0
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ page is the one a Next link leads to after 999 pages (its boundary case looked u
 It runs on SQLite and, where PostgreSQL's server binaries are installed, again on a throwaway
 PostgreSQL cluster, vacuumed and analysed after seeding as autovacuum would have been by then.
 The databases are measured as migrated (their indexes for the list come from this benchmark).
+A smoke run does the same with 60 cases, the deep page being page 2, and 2 requests a variant;
+it measures PostgreSQL in the empty database the harness gives it, when it gives one.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
-from bench.harness import Result
+from bench.harness import Result, Settings
 from caseworker import create_app
 from crypto.keys import generate_keypair, keypair_from_private, unwrap_private_key
 from redress.casework.caselist import PAGE_SIZE
@@ -59,25 +61,37 @@ from redress.store.models import (
 from tests.support.instance import CHEAP_KDF, throwaway_config
 from tests.support.postgres import PostgresUnavailable, throwaway_postgres
 
-CASES = 100_000
-RUNS = 50
+
+@dataclass(frozen=True)
+class Sizes:
+    cases: int
+    runs: int  # timed requests per variant
+    deep_page: int  # the page a Next link leads to; needs (deep_page - 1) * PAGE_SIZE cases
+
+
+FULL = Sizes(cases=100_000, runs=50, deep_page=1000)
+SMOKE = Sizes(cases=PAGE_SIZE + 10, runs=2, deep_page=2)
 TARGET_MS = 150
 BATCH = 10_000
 SEED_CACHE_KIB = 256 * 1024
 COUNTRIES = ("Freedonia", "Sylvania", "Ruritania", "Latveria", "Genovia", "Elbonia", "Zubrowka")
 CATEGORIES = ("targeted_surveillance", "mass_surveillance", "unlawful_interception", "other")
-DEEP_PAGE = 1000
-# Each variant: (name, query string); {deep} is the case the deep page starts after.
-VARIANTS = (
-    ("newest, page 1", ""),
-    (f"newest, page {DEEP_PAGE:,} (by its Next link)", f"?after={{deep}}&page={DEEP_PAGE}"),
-    ("newest, last page", "?last=y"),
-    ("overdue, next deadline first", "?urgency=overdue&sort=deadline"),
-    ("under investigation, feedback due", "?status=under_investigation&sort=feedback_due"),
-    ("unread only", "?unread=y"),
-    ("assigned to me, due soon", "?assignee=me&urgency=due_soon"),
-    ("country (blind index)", "?country=latveria&sort=oldest"),
-)
+
+
+def _variants(deep_page: int) -> tuple[tuple[str, str], ...]:
+    """Each variant: (name, query string); {deep} is the case the deep page starts after."""
+    return (
+        ("newest, page 1", ""),
+        (f"newest, page {deep_page:,} (by its Next link)", f"?after={{deep}}&page={deep_page}"),
+        ("newest, last page", "?last=y"),
+        ("overdue, next deadline first", "?urgency=overdue&sort=deadline"),
+        ("under investigation, feedback due", "?status=under_investigation&sort=feedback_due"),
+        ("unread only", "?unread=y"),
+        ("assigned to me, due soon", "?assignee=me&urgency=due_soon"),
+        ("country (blind index)", "?country=latveria&sort=oldest"),
+    )
+
+
 _DUMMY_SEALED = bytes(80)
 Row = dict[str, Any]
 
@@ -242,7 +256,7 @@ def _sign_in(client: FlaskClient, account: NewAccount) -> None:
 
 
 @contextmanager
-def _seeded(instance: Path, database_url: str) -> Iterator[tuple[Flask, FlaskClient]]:
+def _seeded(instance: Path, database_url: str, cases: int) -> Iterator[tuple[Flask, FlaskClient]]:
     """A migrated, seeded instance and a client signed in as the caseworker holding the cases."""
     upgrade(database_url)
     app = create_app(
@@ -254,12 +268,13 @@ def _seeded(instance: Path, database_url: str) -> Iterator[tuple[Flask, FlaskCli
             account = add_caseworker(
                 db, "bench", Role.CASEWORKER, kdf=CHEAP_KDF, must_change_password=False
             )
+            db.commit()
             client = app.test_client()
             _sign_in(client, account)  # the first sign-in creates the index key
             wrapped = db.get_one(Caseworker, account.caseworker_id).wrapped_private_key
             keypair = keypair_from_private(unwrap_private_key(wrapped, account.password))
             index_key = open_index_key(db, account.caseworker_id, keypair)
-            seed_cases(db, account.caseworker_id, CASES, today=clock.today(), index_key=index_key)
+            seed_cases(db, account.caseworker_id, cases, today=clock.today(), index_key=index_key)
         if database.engine.dialect.name == "postgresql":
             # As autovacuum would have by now: planner statistics and the visibility map that
             # lets index-only scans skip the table.
@@ -306,10 +321,10 @@ def _measure(app: Flask, client: FlaskClient, query: str, runs: int) -> _Timing:
     return _Timing(statistics.median(timings), timings[round(0.95 * (runs - 1))], statements)
 
 
-def _figures(engine: str, timings: dict[str, _Timing]) -> list[Result]:
+def _figures(engine: str, cases: int, timings: dict[str, _Timing]) -> list[Result]:
     results = []
     for name, timing in timings.items():
-        label = f"case list, {CASES:,} cases, {engine}, {name}"
+        label = f"case list, {cases:,} cases, {engine}, {name}"
         results += [
             Result(f"{label}: p50", timing.p50_ms, "ms"),
             Result(f"{label}: p95 (target < {TARGET_MS} ms)", timing.p95_ms, "ms"),
@@ -318,34 +333,50 @@ def _figures(engine: str, timings: dict[str, _Timing]) -> list[Result]:
     return results
 
 
-def _deep_boundary(app: Flask) -> str:
+def _deep_boundary(app: Flask, deep_page: int) -> str:
     """The last case of the page before the deep page, newest first."""
     with app.extensions["redress"].database.session() as db:
         query = select(Case.id).order_by(Case.received_on.desc(), Case.reference)
-        boundary: str | None = db.scalar(query.offset((DEEP_PAGE - 1) * PAGE_SIZE - 1).limit(1))
+        boundary: str | None = db.scalar(query.offset((deep_page - 1) * PAGE_SIZE - 1).limit(1))
     if boundary is None:
         raise RuntimeError("too few cases for the deep page")
     return boundary
 
 
-def _engine(engine: str, scratch: Path, url: str) -> list[Result]:
-    with _seeded(scratch, url) as (app, client):
-        deep = _deep_boundary(app)
+def _engine(engine: str, scratch: Path, url: str, sizes: Sizes) -> list[Result]:
+    with _seeded(scratch, url, sizes.cases) as (app, client):
+        deep = _deep_boundary(app, sizes.deep_page)
         timings = {
-            name: _measure(app, client, query.format(deep=deep), RUNS) for name, query in VARIANTS
+            name: _measure(app, client, query.format(deep=deep), sizes.runs)
+            for name, query in _variants(sizes.deep_page)
         }
-    return _figures(engine, timings)
+    return _figures(engine, sizes.cases, timings)
 
 
-def run() -> list[Result]:
+@contextmanager
+def _postgres(settings: Settings) -> Iterator[str]:
+    """The empty database the harness gave, else one on a throwaway cluster of our own."""
+    if settings.postgres_url:
+        yield settings.postgres_url
+        return
+    with throwaway_postgres() as url:
+        yield url
+
+
+def run(settings: Settings) -> Iterator[Result]:
+    """SQLite's figures, then PostgreSQL's (each yielded once measured)."""
+    sizes = settings.sizes(FULL, SMOKE)
     with tempfile.TemporaryDirectory(prefix="redress-bench-") as scratch:
-        results = _engine("SQLite", Path(scratch), f"sqlite:///{Path(scratch) / 'redress.sqlite3'}")
+        url = f"sqlite:///{Path(scratch) / 'redress.sqlite3'}"
+        results = _engine("SQLite", Path(scratch), url, sizes)
+    yield from results
     try:
         with (
-            throwaway_postgres() as url,
+            _postgres(settings) as url,
             tempfile.TemporaryDirectory(prefix="redress-bench-") as scratch,
         ):
-            results += _engine("PostgreSQL", Path(scratch), url)
+            results = _engine("PostgreSQL", Path(scratch), url, sizes)
     except PostgresUnavailable as missing:
         print(f"PostgreSQL not measured: {missing}")
-    return results
+        return
+    yield from results

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from nacl.bindings import (
@@ -26,7 +27,7 @@ from nacl.bindings import (
 )
 from nacl.utils import random
 
-from bench.harness import Result, compared, median_time
+from bench.harness import Result, Settings, compared, median_time, size_label
 from crypto.fields import FieldContext, associated_data, decrypt_field, encrypt_field
 from crypto.keys import random_key
 from crypto.params import KDF_PARAMS, RECEIPT_KDF_PARAMS, KdfParams
@@ -37,11 +38,34 @@ from crypto.streams import STREAM_CHUNK_SIZE, StreamEncryptor, decrypt_stream
 KIB, MIB = 1024, 1024 * 1024
 MB = 1_000_000  # throughput is reported in decimal megabytes per second
 REPORT_SIZE = 4 * KIB
-FIELD_ROUNDS = 5000  # encrypt+decrypt pairs per timing
-STREAM_SIZE = 256 * MIB
-WRITE_SIZE = 1 * MIB
-STREAM_REPEAT = 3
-KDF_REPEAT = 5
+
+
+@dataclass(frozen=True)
+class Sizes:
+    field_rounds: int  # encrypt+decrypt pairs per timing
+    field_repeat: int
+    stream_size: int
+    write_size: int
+    stream_repeat: int
+    kdf_repeat: int  # Argon2 always runs at its production cost
+
+
+FULL = Sizes(
+    field_rounds=5000,
+    field_repeat=7,
+    stream_size=256 * MIB,
+    write_size=1 * MIB,
+    stream_repeat=3,
+    kdf_repeat=5,
+)
+SMOKE = Sizes(
+    field_rounds=10,
+    field_repeat=1,
+    stream_size=256 * KIB,
+    write_size=64 * KIB,
+    stream_repeat=1,
+    kdf_repeat=1,
+)
 CONTEXT = FieldContext("report", "2f1c6a0e-bench-case", "")
 # Stand-in associated data for the baselines, as long as Redress's own for CONTEXT (streams
 # prefix it with their 8-byte header).
@@ -49,15 +73,16 @@ BASELINE_FIELD_AD = bytes(len(associated_data(CONTEXT)))
 BASELINE_STREAM_AD = bytes(8 + len(BASELINE_FIELD_AD))
 
 
-def _fields() -> Result:
+def _fields(sizes: Sizes) -> Result:
     key, report = random_key(), os.urandom(REPORT_SIZE)
+    rounds = sizes.field_rounds
 
     def redress() -> None:
-        for _ in range(FIELD_ROUNDS):
+        for _ in range(rounds):
             decrypt_field(key, encrypt_field(key, report, CONTEXT), CONTEXT)
 
     def raw() -> None:
-        for _ in range(FIELD_ROUNDS):
+        for _ in range(rounds):
             nonce = random(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
             sealed = crypto_aead_xchacha20poly1305_ietf_encrypt(
                 report, BASELINE_FIELD_AD, nonce, key
@@ -65,10 +90,10 @@ def _fields() -> Result:
             crypto_aead_xchacha20poly1305_ietf_decrypt(sealed, BASELINE_FIELD_AD, nonce, key)
 
     return compared(
-        "field encrypt+decrypt, 4 KiB report",
-        FIELD_ROUNDS / median_time(redress, repeat=7),
+        f"field encrypt+decrypt, {size_label(REPORT_SIZE)} report",
+        rounds / median_time(redress, repeat=sizes.field_repeat),
         "ops/s",
-        FIELD_ROUNDS / median_time(raw, repeat=7),
+        rounds / median_time(raw, repeat=sizes.field_repeat),
     )
 
 
@@ -100,22 +125,19 @@ def _raw_pull(key: bytes, chunks: list[bytes]) -> Iterator[bytes]:
         yield crypto_secretstream_xchacha20poly1305_pull(state, chunk, BASELINE_STREAM_AD)[0]
 
 
-def _streams() -> list[Result]:
+def _streams(sizes: Sizes) -> list[Result]:
     key = random_key()
-    write = os.urandom(WRITE_SIZE)
-    writes = STREAM_SIZE // WRITE_SIZE
+    write = os.urandom(sizes.write_size)
+    writes = sizes.stream_size // sizes.write_size
+    repeat = sizes.stream_repeat
     # The baseline pushes the chunks Redress puts on the wire (STREAM_CHUNK_SIZE), not the
-    # 1 MiB writes, so both do the same number of libsodium calls.
-    blocks = [write[i : i + STREAM_CHUNK_SIZE] for i in range(0, WRITE_SIZE, STREAM_CHUNK_SIZE)]
+    # writes, so both do the same number of libsodium calls.
+    blocks = [write[i : i + STREAM_CHUNK_SIZE] for i in range(0, len(write), STREAM_CHUNK_SIZE)]
     raw_blocks = blocks * writes
 
     with open(os.devnull, "wb") as discard:
-        encrypt = median_time(
-            lambda: _redress_encrypt(key, write, writes, discard), repeat=STREAM_REPEAT
-        )
-        raw_encrypt = median_time(
-            lambda: _raw_push(key, raw_blocks, discard.write), repeat=STREAM_REPEAT
-        )
+        encrypt = median_time(lambda: _redress_encrypt(key, write, writes, discard), repeat=repeat)
+        raw_encrypt = median_time(lambda: _raw_push(key, raw_blocks, discard.write), repeat=repeat)
     raw_chunks: list[bytes] = []
     _raw_push(key, raw_blocks, raw_chunks.append)
 
@@ -131,24 +153,29 @@ def _streams() -> list[Result]:
         for _ in _raw_pull(key, raw_chunks):
             pass
 
-    decrypt = median_time(redress_decrypt, repeat=STREAM_REPEAT)
-    raw_decrypt_time = median_time(raw_decrypt, repeat=STREAM_REPEAT)
-    rate = STREAM_SIZE / MB
+    decrypt = median_time(redress_decrypt, repeat=repeat)
+    raw_decrypt_time = median_time(raw_decrypt, repeat=repeat)
+    rate = sizes.stream_size / MB
+    stream = size_label(sizes.stream_size)
     return [
         compared(
-            "StreamEncryptor, 256 MiB in 1 MiB writes", rate / encrypt, "MB/s", rate / raw_encrypt
+            f"StreamEncryptor, {stream} in {size_label(sizes.write_size)} writes",
+            rate / encrypt,
+            "MB/s",
+            rate / raw_encrypt,
         ),
-        compared("decrypt_stream, 256 MiB", rate / decrypt, "MB/s", rate / raw_decrypt_time),
+        compared(f"decrypt_stream, {stream}", rate / decrypt, "MB/s", rate / raw_decrypt_time),
     ]
 
 
-def _kdf() -> list[Result]:
+def _kdf(sizes: Sizes) -> list[Result]:
     normalised = normalise_receipt(new_receipt())
     salt = os.urandom(16)  # receipt salts are 16 bytes
+    repeat = sizes.kdf_repeat
     derive = median_time(
-        lambda: derive_reporter_keys(normalised, salt, RECEIPT_KDF_PARAMS), repeat=KDF_REPEAT
+        lambda: derive_reporter_keys(normalised, salt, RECEIPT_KDF_PARAMS), repeat=repeat
     )
-    hashing = median_time(lambda: hash_password("correct horse battery staple"), repeat=KDF_REPEAT)
+    hashing = median_time(lambda: hash_password("correct horse battery staple"), repeat=repeat)
     return [
         Result(f"receipt key derivation ({_cost(RECEIPT_KDF_PARAMS)})", derive * 1000, "ms"),
         Result(f"password hash ({_cost(KDF_PARAMS)})", hashing * 1000, "ms"),
@@ -159,6 +186,9 @@ def _cost(params: KdfParams) -> str:
     return f"Argon2id t={params.opslimit}, {params.memlimit // MIB} MiB"
 
 
-def run() -> list[Result]:
-    """Measure fields, streams and key derivation."""
-    return [_fields(), *_streams(), *_kdf()]
+def run(settings: Settings) -> Iterator[Result]:
+    """Measure fields, streams and key derivation (each yielded once measured)."""
+    sizes = settings.sizes(FULL, SMOKE)
+    yield _fields(sizes)
+    yield from _streams(sizes)
+    yield from _kdf(sizes)

@@ -13,6 +13,8 @@ run and over the same bytes:
 The intake runs a single gunicorn worker (``GUNICORN_CMD_ARGS=--workers 1``), whose resident set
 is sampled every 50 ms: before the upload, while the body is arriving, and over the whole request
 (which ends with the receipt's 64 MiB Argon2id derivation). The target is under 100 MB.
+
+A smoke run does all of this with a 16 KiB attachment.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.harness import Result, compared
+from bench.harness import Result, Settings, compared, size_label
 from bench.server import Client, Served, hidden_field, init_instance, serving
 from crypto.fields import FieldContext
 from crypto.keys import random_key
@@ -38,8 +40,16 @@ from tests.support.servers import clean_environment
 
 KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
 MB = 1_000_000  # rates and memory are reported in decimal megabytes
-FILE_SIZE = 1 * GIB
-BLOCK_SIZE = 1 * MIB
+
+
+@dataclass(frozen=True)
+class Sizes:
+    file_size: int  # a multiple of block_size
+    block_size: int
+
+
+FULL = Sizes(file_size=1 * GIB, block_size=1 * MIB)
+SMOKE = Sizes(file_size=16 * KIB, block_size=4 * KIB)
 # Distinct pseudo-random blocks, cycled: 16 MiB apart, far beyond any compressor's window, so the
 # data is as incompressible as random data while the client holds only 16 MiB of it.
 POOL_BLOCKS = 16
@@ -51,11 +61,11 @@ GPG_USER = "bench <bench@example.invalid>"
 CONTEXT = FieldContext("attachment", "bench-upload", "")
 
 
-def _blocks() -> Iterator[bytes]:
-    """The same 1 GiB of pseudo-random data every time, in BLOCK_SIZE pieces."""
+def _blocks(sizes: Sizes) -> Iterator[bytes]:
+    """The same pseudo-random data (1 GiB in a full run) every time, in block_size pieces."""
     generator = random.Random(SEED)  # noqa: S311 - benchmark data, not a secret
-    pool = [generator.randbytes(BLOCK_SIZE) for _ in range(POOL_BLOCKS)]
-    for index in range(FILE_SIZE // BLOCK_SIZE):
+    pool = [generator.randbytes(sizes.block_size) for _ in range(POOL_BLOCKS)]
+    for index in range(sizes.file_size // sizes.block_size):
         yield pool[index % POOL_BLOCKS]
 
 
@@ -64,9 +74,9 @@ class _Discard:
         return len(data)
 
 
-def _raw_secretstream() -> float:
+def _raw_secretstream(sizes: Sizes) -> float:
     """Seconds to encrypt the data with StreamEncryptor into a sink that keeps nothing."""
-    blocks = list(_blocks())  # references into the 16 MiB pool: generated before timing
+    blocks = list(_blocks(sizes))  # references into the pool: generated before timing
     start = time.perf_counter()
     encryptor = StreamEncryptor(random_key(), _Discard(), CONTEXT)  # type: ignore[arg-type]
     for block in blocks:
@@ -80,7 +90,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _gpg(scratch: Path) -> tuple[float, float]:
+def _gpg(scratch: Path, sizes: Sizes) -> tuple[float, float]:
     """Wall and CPU seconds for `gpg --encrypt` (default settings) of the data in a file."""
     home = scratch / "gnupg"
     home.mkdir(mode=0o700)
@@ -96,7 +106,7 @@ def _gpg(scratch: Path) -> tuple[float, float]:
             timeout=120,
         )
         with plaintext.open("wb") as handle:
-            for block in _blocks():
+            for block in _blocks(sizes):
                 handle.write(block)
         cpu = _children_cpu()
         start = time.perf_counter()
@@ -180,7 +190,7 @@ def _multipart(boundary: str, fields: dict[str, str]) -> tuple[bytes, bytes]:
     return head, f"\r\n--{boundary}--\r\n".encode()
 
 
-def _upload(served: Served) -> _Upload:
+def _upload(served: Served, sizes: Sizes) -> _Upload:
     client = Client(served.intake_port)
     status, page = client.get("/report")
     if status != 200:
@@ -193,7 +203,7 @@ def _upload(served: Served) -> _Upload:
             "what_happened": "A benchmark report with one large attachment.",
         },
     )
-    blocks = list(_blocks())
+    blocks = list(_blocks(sizes))
     workers = served.intake_workers()
     connection = client.connect()
     cpu = sum(cpu_seconds(pid) for pid in workers)
@@ -206,7 +216,7 @@ def _upload(served: Served) -> _Upload:
         headers = client.headers(
             **{
                 "Content-Type": f"multipart/form-data; boundary={boundary}",
-                "Content-Length": str(len(head) + FILE_SIZE + len(tail)),
+                "Content-Length": str(len(head) + sizes.file_size + len(tail)),
             }
         )
         for name, value in headers.items():
@@ -235,56 +245,57 @@ def _upload(served: Served) -> _Upload:
     )
 
 
-def _check_stored(instance: Path) -> None:
+def _check_stored(instance: Path, sizes: Sizes) -> None:
     """The attachment really was stored: one committed blob of the right size."""
-    expected = encrypted_size(FILE_SIZE)
-    sizes = [path.stat().st_size for path in (instance / "blobs").glob("??/*")]
-    if expected not in sizes:
-        raise RuntimeError(f"no blob of {expected} bytes was stored (found {sizes})")
+    expected = encrypted_size(sizes.file_size)
+    stored = [path.stat().st_size for path in (instance / "blobs").glob("??/*")]
+    if expected not in stored:
+        raise RuntimeError(f"no blob of {expected} bytes was stored (found {stored})")
 
 
-def run() -> list[Result]:
+def run(settings: Settings) -> list[Result]:
     """Upload 1 GiB over HTTP; encrypt the same bytes with gpg and with bare secretstream."""
+    sizes = settings.sizes(FULL, SMOKE)
     with tempfile.TemporaryDirectory(prefix="redress-bench-upload-") as scratch_name:
         scratch = Path(scratch_name)
-        raw = _raw_secretstream()
-        gpg, gpg_cpu = _gpg(scratch)
+        raw = _raw_secretstream(sizes)
+        gpg, gpg_cpu = _gpg(scratch, sizes)
         instance = scratch / "instance"
         home = scratch / "home"
         home.mkdir()
         environ = clean_environment(
             home,
-            # The default per-file limit is 500 MiB: allow the 1 GiB attachment.
-            REDRESS_MAX_FILE_BYTES=str(FILE_SIZE + MIB),
-            REDRESS_MAX_SUBMISSION_BYTES=str(FILE_SIZE + 16 * MIB),
+            # The default per-file limit is 500 MiB: allow a 1 GiB attachment.
+            REDRESS_MAX_FILE_BYTES=str(sizes.file_size + MIB),
+            REDRESS_MAX_SUBMISSION_BYTES=str(sizes.file_size + 16 * MIB),
             # One intake worker, so the one being measured is the one receiving the upload.
             GUNICORN_CMD_ARGS="--workers 1",
         )
         init_instance(instance, environ)
         try:
             with serving(instance, environ, scratch / "serve.log") as served:
-                upload = _upload(served)
-            _check_stored(instance)
+                upload = _upload(served, sizes)
+            _check_stored(instance, sizes)
         except (RuntimeError, OSError) as error:
             logs = [scratch / "serve.log", *sorted((instance / "logs").glob("*.log"))]
             details = "\n".join(f"--- {log.name}\n{log.read_text()}" for log in logs)
             raise RuntimeError(f"{error}\n{details}") from None
 
-    size_mb = FILE_SIZE / MB
+    size_mb, size = sizes.file_size / MB, size_label(sizes.file_size)
     rate, gpg_rate, raw_rate = size_mb / upload.seconds, size_mb / gpg, size_mb / raw
     return [
         compared(
-            f"upload 1 GiB over HTTP (1 gunicorn worker) vs gpg (target {THROUGHPUT_TARGET}x)",
+            f"upload {size} over HTTP (1 gunicorn worker) vs gpg (target {THROUGHPUT_TARGET}x)",
             rate,
             "MB/s",
             gpg_rate,
         ),
-        compared("upload 1 GiB over HTTP vs raw secretstream", rate, "MB/s", raw_rate),
-        Result("gpg --encrypt 1 GiB, default settings", gpg_rate, "MB/s"),
-        Result("raw secretstream (StreamEncryptor) 1 GiB", raw_rate, "MB/s"),
+        compared(f"upload {size} over HTTP vs raw secretstream", rate, "MB/s", raw_rate),
+        Result(f"gpg --encrypt {size}, default settings", gpg_rate, "MB/s"),
+        Result(f"raw secretstream (StreamEncryptor) {size}", raw_rate, "MB/s"),
         Result("upload: last byte sent to receipt (commit, Argon2id)", upload.after_body, "s"),
         # CPU time is steadier than wall time on a busy machine; below 1 the upload costs less.
-        compared("upload: intake worker CPU time vs gpg's, 1 GiB", upload.cpu, "s", gpg_cpu),
+        compared(f"upload: intake worker CPU time vs gpg's, {size}", upload.cpu, "s", gpg_cpu),
         Result("intake worker RSS before upload", upload.rss_before / MB, "MB"),
         Result(
             f"intake worker peak RSS while the body arrives (target < {RSS_TARGET_MB} MB)",
