@@ -27,12 +27,10 @@ from redress.staff.accounts import StaffIdentity
 from redress.store import clock
 from redress.store.models import (
     CaseField,
-    CaseKey,
     Caseworker,
     DisclosureRequest,
     DisclosureStatus,
     KeyKind,
-    Recipient,
     new_id,
 )
 
@@ -99,24 +97,11 @@ def _latest_request(db: Session, case_id: str, caseworker_id: str) -> Disclosure
     )
 
 
-def _holds(db: Session, case_id: str, caseworker_id: str, kind: KeyKind) -> bool:
-    found = db.scalar(
-        select(CaseKey.id).where(
-            CaseKey.case_id == case_id,
-            CaseKey.kind == kind,
-            CaseKey.recipient == Recipient.CASEWORKER,
-            CaseKey.caseworker_id == caseworker_id,
-            ~casekeys.excluded(case_id, caseworker_id),
-        )
-    )
-    return found is not None
-
-
 def standing(db: Session, case_id: str, identity: StaffIdentity) -> CaseDisclosure:
     latest = _latest_request(db, case_id, identity.caseworker_id)
     status = latest.status if latest else None
-    disclosed = status is DisclosureStatus.APPROVED and _holds(
-        db, case_id, identity.caseworker_id, KeyKind.IDENTITY
+    disclosed = status is DisclosureStatus.APPROVED and casekeys.holds(
+        db, case_id, KeyKind.IDENTITY, identity.caseworker_id
     )
     return CaseDisclosure(_identity_field(db, case_id) is not None, status, disclosed)
 
@@ -252,9 +237,11 @@ def _hand_over(
             "You can approve only a reason you can read: ask a colleague to grant you the case."
         ) from None
     requester = db.get_one(Caseworker, request.requester_id)
-    if not requester.active or not _holds(db, request.case_id, requester.id, KeyKind.THREAD):
+    if not requester.active or not casekeys.holds(
+        db, request.case_id, KeyKind.THREAD, requester.id
+    ):
         raise RequesterLostAccessError("The requester no longer holds this case.")
-    if not _holds(db, request.case_id, requester.id, KeyKind.IDENTITY):
+    if not casekeys.holds(db, request.case_id, KeyKind.IDENTITY, requester.id):
         db.add(
             casekeys.seal_to_caseworker(request.case_id, KeyKind.IDENTITY, identity_key, requester)
         )

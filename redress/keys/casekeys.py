@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Exists, SQLColumnExpression, exists, select
+from sqlalchemy import ColumnElement, Exists, SQLColumnExpression, and_, exists, select
 from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
@@ -134,18 +134,26 @@ def open_caseworker_copy(
     return open_sealed(sealed, keypair, context)
 
 
+def _own_copy(case_id: str, kind: KeyKind, caseworker_id: str) -> ColumnElement[bool]:
+    """The caseworker's sealed copy of one of the case's keys, unless they are excluded."""
+    return and_(
+        CaseKey.case_id == case_id,
+        CaseKey.kind == kind,
+        CaseKey.recipient == Recipient.CASEWORKER,
+        CaseKey.caseworker_id == caseworker_id,
+        ~excluded(case_id, caseworker_id),
+    )
+
+
+def holds(db: Session, case_id: str, kind: KeyKind, caseworker_id: str) -> bool:
+    """Whether the caseworker holds a copy of this key of the case (and is not excluded)."""
+    return db.scalar(select(CaseKey.id).where(_own_copy(case_id, kind, caseworker_id))) is not None
+
+
 def open_caseworker_key(
     db: Session, case_id: str, kind: KeyKind, caseworker_id: str, keypair: KeyPair
 ) -> bytes:
-    sealed = db.scalar(
-        select(CaseKey.sealed).where(
-            CaseKey.case_id == case_id,
-            CaseKey.kind == kind,
-            CaseKey.recipient == Recipient.CASEWORKER,
-            CaseKey.caseworker_id == caseworker_id,
-            ~excluded(case_id, caseworker_id),
-        )
-    )
+    sealed = db.scalar(select(CaseKey.sealed).where(_own_copy(case_id, kind, caseworker_id)))
     if sealed is None:
         raise NoKeyError(case_id)
     try:
