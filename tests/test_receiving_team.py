@@ -453,3 +453,28 @@ def test_the_upgrade_puts_the_accounts_receiving_cases_in_the_team(
         assert "created_by" not in columns
     finally:
         database.dispose()
+
+
+def test_the_operator_s_command_line_accounts_join_the_team_directly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`redress caseworker add` (shell access: the database is readable anyway) joins at once;
+    administrators and auditors never join."""
+    from redress.platform.cli import main
+    from redress.staff import team
+    from redress.store.config import load_config
+
+    path = str(tmp_path / "instance")
+    assert main(["--instance", path, "init", "--threshold", "2", "--shares", "3"]) == 0
+    for name, role in (("lee", "caseworker"), ("ann", "approver"), ("adm", "administrator")):
+        assert main(["--instance", path, "caseworker", "add", name, "--role", role]) == 0
+    capsys.readouterr()
+    database = Database(load_config(Path(path), environ={}).database_url)
+    try:
+        with database.session() as db:
+            assert [w.username for w in team.receiving(db, Role.CASEWORKER)] == ["lee"]
+            assert [w.username for w in team.receiving(db, Role.APPROVER)] == ["ann"]
+            assert {m.username: m.added_by for m in team.members(db)} == {"lee": None, "ann": None}
+            assert len(team_events(db)) == 2
+    finally:
+        database.dispose()
