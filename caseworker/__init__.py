@@ -32,6 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
     from caseworker.measures import blueprint as measures
     from caseworker.reply_templates import blueprint as reply_templates
     from caseworker.settings import blueprint as settings
+    from caseworker.team import blueprint as team
     from caseworker.triage import blueprint as triage
 
     app.register_blueprint(auth)
@@ -42,6 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(export)
     app.register_blueprint(measures)
     app.register_blueprint(approvals)
+    app.register_blueprint(team)
     app.register_blueprint(reply_templates)
     app.register_blueprint(admin)
     app.register_blueprint(settings)

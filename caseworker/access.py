@@ -111,7 +111,8 @@ def _load(db_: Session, case_id: str, identity: StaffIdentity) -> dict[str, Any]
     ]
     assign_form.assignee.data = db_.get_one(Case, case_id).assignee_id or ""
     grant_form = state.get("grant_form") or GrantForm(formdata=None)
-    grant_form.grantee.choices = _choices(c for c in available if c.id not in holding)
+    grantable = access.grantable(db_, case_id)
+    grant_form.grantee.choices = _choices(c for c in grantable if c.id not in holding)
     exclude_form = state.get("exclude_form") or ExcludeForm(formdata=None)
     exclude_form.excluded.choices = _choices(c for c in available if c.id != identity.caseworker_id)
     standing = disclosure.standing(db_, case_id, identity)

@@ -17,7 +17,7 @@ from wtforms.validators import (
 )
 
 from caseworker.auth import permission_required
-from redress.keys.permissions import Permission
+from redress.keys.permissions import CASE_HOLDING_ROLES, Permission
 from redress.staff import administration
 from redress.store.models import Role
 from redress.web import commit, db, render_error, services
@@ -91,6 +91,7 @@ def create() -> ResponseReturnValue:
         "admin_created.html",
         account=account,
         role=Role(form.role.data),
+        joins_team=Role(form.role.data) in CASE_HOLDING_ROLES,
         enrolment=administration.Enrolment(account.username, account.totp_secret),
     )
 

@@ -74,6 +74,7 @@ class LogoutForm(Form):
 NAVIGATION: tuple[tuple[str, str, Permission | None], ...] = (
     ("Cases", "cases.index", Permission.WORK_ON_CASES),
     ("Approvals", "approvals.queue", Permission.APPROVE),
+    ("Team", "team.index", Permission.WORK_ON_CASES),
     ("Accounts", "admin.accounts", Permission.MANAGE_ACCOUNTS),
     ("Reply templates", "templates.index", Permission.MANAGE_ACCOUNTS),
     ("Settings", "settings.edit", Permission.MANAGE_SETTINGS),

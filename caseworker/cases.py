@@ -40,6 +40,7 @@ from redress.i18n.console import (
 from redress.i18n.questions import QUESTIONS_BY_ID
 from redress.i18n.texts import NOT_CLEANED_REASONS, REMOVED_LABELS, SYSTEM_TEXTS
 from redress.keys.permissions import Permission
+from redress.staff import team
 from redress.store.models import CaseStatus
 from redress.store.text import clean_text
 from redress.web import commit, db, render_error, send_decrypted, services, uploads
@@ -177,6 +178,7 @@ def index() -> ResponseReturnValue:
         query=query,
         other_filters={name: value for name, value in query.items() if name != "status"},
         status_labels=STATUS_LABELS,
+        in_team=team.is_member(db(), g.identity.caseworker_id),
     ), (200 if valid else 400)
 
 

@@ -12,7 +12,7 @@ with a server error and the server prints no traceback.
 
 axe-core then audits the console as a caseworker, an approver and an administrator see it: the
 case list, a case page with an interim measure and with refused forms, the approvals queue, the
-accounts and the settings page.
+receiving team, the accounts and the settings page.
 """
 
 from __future__ import annotations
@@ -312,6 +312,9 @@ def test_axe_finds_no_serious_violations_in_the_console(
         page.goto(f"{redress.console}approvals")
         expect(page.get_by_role("button", name="Approve")).to_have_count(1)
         seen.append(PageSnapshot.of(page, "approvals"))
+        page.goto(f"{redress.console}team")
+        expect(page.get_by_role("heading", name="Receiving team")).to_be_visible()
+        seen.append(PageSnapshot.of(page, "receiving team"))
     with visit(redress.console) as page:
         first_sign_in(page, redress.console, root, home="Accounts")
         seen.append(PageSnapshot.of(page, "accounts"))

@@ -109,6 +109,12 @@ CASE_LIST = profile(admin=F, holder=A, outsider=A, approver=A, other_approver=A,
 APPROVALS = profile(admin=F, holder=F, outsider=F, approver=A, other_approver=A, auditor=F)
 # Deciding needs the approver role and the case's identity key (held from submission).
 DECIDE = profile(admin=F, holder=F, outsider=F, approver=A, other_approver=N, auditor=F)
+# The receiving team: seen by staff with a case role; changed by approvers in the team (both
+# approvers are: the operator created them). Who may change it beyond the role is the core's
+# rule (tests/test_receiving_team.py): an approver outside the team or the account's creator is
+# refused with a 403 too.
+TEAM = profile(admin=F, holder=A, outsider=A, approver=A, other_approver=A, auditor=F)
+TEAM_CHANGE = profile(admin=F, holder=F, outsider=F, approver=A, other_approver=A, auditor=F)
 ADMINISTRATION = profile(admin=A, holder=F, outsider=F, approver=F, other_approver=F, auditor=F)
 AUDIT_LOG = profile(admin=F, holder=F, outsider=F, approver=F, other_approver=F, auditor=A)
 SIGNED_IN = profile(admin=A, holder=A, outsider=A, approver=A, other_approver=A, auditor=A)
@@ -229,6 +235,11 @@ ROUTES: dict[tuple[str, str], Route] = {
         CASE + "/measures/{in_force}/review", CASE_CONTENT, renew_form
     ),
     ("approvals.queue", "GET"): Route("/approvals", APPROVALS),
+    ("team.index", "GET"): Route("/team", TEAM),
+    # The spare colleague leaves and rejoins the team: an add of a member is a 409, past the
+    # guards, and a grant to them is refused past the guards too.
+    ("team.add", "POST"): Route("/team/{spare}/add", TEAM_CHANGE),
+    ("team.remove", "POST"): Route("/team/{spare}/remove", TEAM_CHANGE),
     ("admin.accounts", "GET"): Route("/admin/accounts", ADMINISTRATION),
     ("admin.create", "POST"): Route(
         "/admin/accounts",

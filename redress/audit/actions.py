@@ -47,6 +47,9 @@ class AuditAction(enum.StrEnum):
     CASE_REVOKED = "case.revoked"
     CASE_EXCLUDED = "case.excluded"
     CASE_EXCLUSION_LIFTED = "case.exclusion_lifted"
+    # Who receives new cases (detail: the account added or removed).
+    TEAM_MEMBER_ADDED = "team.member_added"
+    TEAM_MEMBER_REMOVED = "team.member_removed"
     # Decisions that need a second person.
     DISCLOSURE_REQUESTED = "disclosure.requested"
     DISCLOSURE_APPROVED = "disclosure.approved"

@@ -2,6 +2,8 @@
 
 A caseworker holding a case grants it by opening their own sealed copies of the thread and
 internal keys and sealing new copies to a colleague's public key; no content is re-encrypted.
+Only members of the receiving team are granted cases: an account nobody in the team added
+(redress.staff.team) receives no case, new or existing.
 Revoking deletes every sealed copy the colleague holds (the identity key's too). A case always
 keeps at least one caseworker holding its thread key, so it never becomes readable by the
 recovery key alone. An exclusion revokes the colleague's copies and blocks any new grant while it
@@ -19,6 +21,7 @@ from redress import audit
 from redress.audit import AuditAction
 from redress.keys import casekeys
 from redress.keys.permissions import CASE_HOLDING_ROLES
+from redress.staff import team
 from redress.staff.accounts import StaffIdentity
 from redress.store import clock
 from redress.store.models import Case, CaseExclusion, CaseKey, Caseworker, KeyKind, Recipient, Role
@@ -33,6 +36,10 @@ class AccessError(Exception):
 
 class NotAColleagueError(AccessError):
     """The colleague is unknown, inactive or in a role that cannot hold cases."""
+
+
+class OutsideTeamError(AccessError):
+    """The colleague is not in the receiving team."""
 
 
 class AlreadyGrantedError(AccessError):
@@ -116,6 +123,22 @@ def colleagues(db: Session, case_id: str) -> list[Colleague]:
     return [_colleague(worker) for worker in rows]
 
 
+def grantable(db: Session, case_id: str) -> list[Colleague]:
+    """Colleagues the case can be granted to: active members of the receiving team, not
+    excluded from it (some may hold it already), by username."""
+    rows = db.scalars(
+        select(Caseworker)
+        .where(
+            Caseworker.active.is_(True),
+            Caseworker.role.in_(CASE_HOLDING_ROLES),
+            team.member(Caseworker.id),
+            ~casekeys.excluded(case_id, Caseworker.id),
+        )
+        .order_by(Caseworker.username)
+    )
+    return [_colleague(worker) for worker in rows]
+
+
 def _held_kinds(db: Session, case_id: str, caseworker_id: str) -> set[KeyKind]:
     return set(
         db.scalars(
@@ -138,6 +161,11 @@ def grant(db: Session, case_id: str, identity: StaffIdentity, colleague_id: str)
     worker = db.get(Caseworker, colleague_id)
     if worker is None or not worker.active or worker.role not in CASE_HOLDING_ROLES:
         raise NotAColleagueError("Cases can be granted only to active caseworkers and approvers.")
+    if not team.is_member(db, worker.id):
+        raise OutsideTeamError(
+            f"{worker.username} is not in the receiving team. An approver in the team adds them "
+            "first, under Team."
+        )
     if _is_excluded(db, case_id, colleague_id):
         raise ExcludedError(
             f"{worker.username} is excluded from this case. Lift the exclusion first."

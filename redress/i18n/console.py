@@ -49,6 +49,8 @@ AUDIT_LABELS: Mapping[AuditAction, str] = {
     A.CASE_REVOKED: "Access revoked",
     A.CASE_EXCLUDED: "Colleague excluded for a conflict of interest",
     A.CASE_EXCLUSION_LIFTED: "Exclusion lifted",
+    A.TEAM_MEMBER_ADDED: "Added to the receiving team",
+    A.TEAM_MEMBER_REMOVED: "Removed from the receiving team",
     A.DISCLOSURE_REQUESTED: "Disclosure of the reporter's identity requested",
     A.DISCLOSURE_APPROVED: "Disclosure of the reporter's identity approved",
     A.DISCLOSURE_REJECTED: "Disclosure of the reporter's identity rejected",

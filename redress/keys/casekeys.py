@@ -1,13 +1,16 @@
 """Per-case keys: created with a case, sealed to each recipient, opened by whoever holds a copy.
 
 Who can open what:
-- the thread key (report, attachments, messages both ways): every caseworker the case is
-  granted to, the reporter, and the organisation recovery key;
-- the internal key (notes, evidence, decision rationale): granted caseworkers and the recovery
+- the thread key (report, attachments, messages both ways): the caseworkers of the receiving
+  team when the case arrived, every colleague the case is granted to later, the reporter, and
+  the organisation recovery key;
+- the internal key (notes, evidence, decision rationale): the same caseworkers and the recovery
   key, never the reporter;
-- the identity key (an employee's confidential name and contact): approvers and the recovery
-  key, until an approved disclosure re-seals it to one caseworker.
-Granting re-seals keys for a new holder; it never re-encrypts content.
+- the identity key (an employee's confidential name and contact): the receiving team's
+  approvers when the case arrived and the recovery key, until an approved disclosure re-seals it
+  to one caseworker.
+Who is in the receiving team is decided in redress.staff.team; this module seals to whoever its
+caller names. Granting re-seals keys for a new holder; it never re-encrypts content.
 """
 
 from __future__ import annotations
@@ -87,10 +90,11 @@ def seal_new_case(
     recovery_public: bytes,
     with_identity: bool,
 ) -> list[CaseKey]:
-    """Sealed copies for a new case.
+    """Sealed copies for a new case, to the receiving team its caller names and nobody else.
 
-    Thread key: reporter, caseworkers, recovery. Internal key: caseworkers, recovery. Identity key
-    (only when the reporter gave a confidential identity): approvers and recovery.
+    Thread key: reporter, the team's caseworkers, recovery. Internal key: the team's caseworkers,
+    recovery. Identity key (only when the reporter gave a confidential identity): the team's
+    approvers and recovery.
     """
     holders = {
         KeyKind.THREAD: list(caseworkers),

@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,13 +21,13 @@ from redress.keys import casekeys, contexts
 from redress.keys.sealed import seal_record
 from redress.reporting import submission_tokens
 from redress.reporting.reporters import ReporterIdentity
+from redress.staff import team
 from redress.store import clock
 from redress.store.config import Config
 from redress.store.models import (
     Author,
     Case,
     CaseField,
-    Caseworker,
     KeyKind,
     Reporter,
     Role,
@@ -50,13 +49,6 @@ class Submission:
 
 def new_reference() -> str:
     return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
-
-
-def active_with_role(db: Session, role: Role) -> list[Caseworker]:
-    """Active staff with a role: caseworkers receive every new case, approvers hold identities."""
-    return list(
-        db.scalars(select(Caseworker).where(Caseworker.active.is_(True), Caseworker.role == role))
-    )
 
 
 def _encrypted_field(
@@ -116,8 +108,9 @@ def submit_report(
         casekeys.seal_new_case(
             case.id,
             secrets_,
-            caseworkers=active_with_role(db, Role.CASEWORKER),
-            approvers=active_with_role(db, Role.APPROVER),
+            # The receiving team only: an account nobody in the team added gets no copy.
+            caseworkers=team.receiving(db, Role.CASEWORKER),
+            approvers=team.receiving(db, Role.APPROVER),
             reporter_public=reporter.public_key,
             recovery_public=config.recovery_public_key,
             with_identity=bool(identity),

@@ -30,7 +30,7 @@ from crypto.sealing import open_sealed, seal_to
 from redress import audit
 from redress.audit import Actor, ActorKind, AuditAction
 from redress.keys import casekeys, contexts
-from redress.staff import recovery_codes, totp
+from redress.staff import recovery_codes, team, totp
 from redress.store import clock
 from redress.store.models import Caseworker, KeyKind, Role, new_id
 
@@ -95,7 +95,12 @@ def add_caseworker(
     must_change_password: bool = True,
     created_by: str | None = None,
 ) -> NewAccount:
-    """Create an account; `created_by` is the administrator who did (None: the CLI/system)."""
+    """Create an account; `created_by` is the administrator who did in the console.
+
+    None: the operator at the command line (`redress caseworker add`, the demo account), whose
+    caseworker or approver account joins the receiving team at once. An administrator's waits
+    for an approver in the team to add it (redress.staff.team).
+    """
     username = username.strip()
     if not username or db.scalar(select(Caseworker.id).where(Caseworker.username == username)):
         raise ValueError(f"the username {username!r} is empty or already taken")
@@ -104,21 +109,23 @@ def add_caseworker(
     keypair = generate_keypair()
     caseworker_id = new_id()
     now = clock.utcnow()
-    db.add(
-        Caseworker(
-            id=caseworker_id,
-            username=username,
-            role=role,
-            password_hash=hash_password(password, kdf),
-            public_key=keypair.public,
-            wrapped_private_key=wrap_private_key(keypair.private, password, kdf),
-            sealed_totp_secret=seal_to(
-                keypair.public, secret.encode(), contexts.totp_secret(caseworker_id)
-            ),
-            must_change_password=must_change_password,
-            created_at=now,
-        )
+    worker = Caseworker(
+        id=caseworker_id,
+        username=username,
+        role=role,
+        password_hash=hash_password(password, kdf),
+        public_key=keypair.public,
+        wrapped_private_key=wrap_private_key(keypair.private, password, kdf),
+        sealed_totp_secret=seal_to(
+            keypair.public, secret.encode(), contexts.totp_secret(caseworker_id)
+        ),
+        must_change_password=must_change_password,
+        created_at=now,
+        created_by=created_by,
     )
+    db.add(worker)
+    # No ORM relationship orders the team row after the account: flush the account first.
+    db.flush()
     # The event names whoever acted; an administrator's event names the new account in detail.
     if created_by is None:
         audit.record(
@@ -127,6 +134,7 @@ def add_caseworker(
             Actor(ActorKind.SYSTEM, caseworker_id),
             detail={"role": role.value},
         )
+        team.join_by_operator(db, worker)
     else:
         audit.record(
             db,

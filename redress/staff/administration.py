@@ -1,8 +1,10 @@
 """Account administration and what staff see of their own second factor and of the audit log.
 
 Administrators list, create, deactivate and reactivate accounts; they never see a key, a
-passphrase after the one-time one, or case content. Deactivating an account ends its sessions
-at once. The audit log is browsed newest first, a page at a time, with no N+1 queries.
+passphrase after the one-time one, or case content. An account they create is not in the
+receiving team, so no case reaches it until an approver in the team adds it. Deactivating an
+account ends its sessions at once. The audit log is browsed newest first, a page at a time, with
+no N+1 queries.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from crypto.sealing import open_sealed
 from redress import audit
 from redress.audit import Actor, AuditAction
 from redress.keys import contexts
-from redress.staff import accounts, totp
+from redress.keys.permissions import CASE_HOLDING_ROLES
+from redress.staff import accounts, team, totp
 from redress.store import clock
 from redress.store.models import AuditEvent, Case, Caseworker, Role, SessionRecord
 
@@ -54,6 +57,12 @@ class AccountRow:
     last_sign_in: datetime | None
     failed_logins: int
     backing_off_until: datetime | None
+    # Whether new cases reach the account (redress.staff.team); only case-holding roles join.
+    in_team: bool
+
+    @property
+    def can_join_team(self) -> bool:
+        return self.role in CASE_HOLDING_ROLES
 
 
 def list_accounts(db: Session) -> list[AccountRow]:
@@ -66,7 +75,7 @@ def list_accounts(db: Session) -> list[AccountRow]:
     )
     now = clock.utcnow()
     rows = db.execute(
-        select(Caseworker, last_login.c.at)
+        select(Caseworker, last_login.c.at, team.member(Caseworker.id))
         .outerjoin(last_login, last_login.c.caseworker_id == Caseworker.id)
         .order_by(Caseworker.username)
     )
@@ -79,15 +88,20 @@ def list_accounts(db: Session) -> list[AccountRow]:
             last_at,
             worker.failed_logins,
             worker.locked_until if worker.locked_until and worker.locked_until > now else None,
+            bool(in_team),
         )
-        for worker, last_at in rows
+        for worker, last_at, in_team in rows
     ]
 
 
 def create_account(
     db: Session, admin: accounts.StaffIdentity, username: str, role: Role, *, kdf: KdfParams
 ) -> accounts.NewAccount:
-    """A new account with a one-time passphrase and TOTP secret, to be shown to the admin once."""
+    """A new account with a one-time passphrase and TOTP secret, to be shown to the admin once.
+
+    It receives no case until an approver in the receiving team, other than this administrator,
+    adds it (redress.staff.team): knowing its credentials gives the administrator nothing to read.
+    """
     username = username.strip()
     if db.scalar(select(Caseworker.id).where(Caseworker.username == username)):
         raise UsernameTaken(username)

@@ -28,6 +28,7 @@ from redress.store.models.reporter import Reporter
 from redress.store.models.session_record import SessionRecord
 from redress.store.models.setting import OrganisationSetting
 from redress.store.models.submission_token import SubmissionToken
+from redress.store.models.team import ReceivingTeamMember
 
 __all__ = [
     "Attachment",
@@ -51,6 +52,7 @@ __all__ = [
     "Note",
     "OrganisationKey",
     "OrganisationSetting",
+    "ReceivingTeamMember",
     "Recipient",
     "RecoveryCode",
     "ReplyTemplate",

@@ -31,3 +31,9 @@ class Caseworker(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
+    # The administrator who created the account in the console, who may not add it to the
+    # receiving team; None: the operator at the command line (or an account from before 0004
+    # whose creation the audit log does not name). An account id, as in the audit log, without
+    # a foreign key: SQLite adds one to an existing table only by rebuilding the table, which
+    # would cascade into every table referring to accounts. Accounts are never deleted.
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
