@@ -20,15 +20,25 @@ import sqlalchemy as sa
 from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crypto.keys import keypair_from_private, unwrap_private_key
+from redress.keys.blind_index import INDEX_KEY, distribute_index_key
 from redress.keys.permissions import Permission, allows
 from redress.staff import accounts
 from redress.store.config import Config
 from redress.store.db import Database
 from redress.store.migrations import alembic_config, upgrade
-from redress.store.models import AuditEvent, CaseKey, Caseworker, KeyKind, Recipient, Role
+from redress.store.models import (
+    AuditEvent,
+    CaseKey,
+    Caseworker,
+    KeyKind,
+    OrganisationKey,
+    Recipient,
+    Role,
+)
 from tests.conftest import ENGINES, Staff
 from tests.helpers import Authenticator, case_ids, change_passphrase, console_login, csrf_token
 from tests.support.postgres import drop_database, fresh_database
@@ -77,6 +87,14 @@ def key_copies(db: Session, caseworker_id: str) -> list[tuple[str, KeyKind]]:
     return [(case_id, kind) for case_id, kind in rows]
 
 
+def index_key_copies(db: Session, caseworker_id: str) -> int:
+    db.expire_all()
+    copies = select(func.count()).where(
+        OrganisationKey.name == INDEX_KEY, OrganisationKey.caseworker_id == caseworker_id
+    )
+    return db.scalar(copies) or 0
+
+
 def in_team(db: Session, caseworker_id: str) -> bool:
     from redress.staff import team  # imported here, so the attack tests run on code without it
 
@@ -110,7 +128,7 @@ def staffed(
 
 
 def test_an_account_an_administrator_creates_receives_no_case_until_an_approver_adds_it(
-    console_app: Flask, intake: FlaskClient, db: Session, staffed
+    console_app: Flask, intake: FlaskClient, db: Session, config: Config, staffed
 ) -> None:
     _, admin = staffed["root"]
     _, carol = staffed["carol"]
@@ -129,6 +147,13 @@ def test_an_account_an_administrator_creates_receives_no_case_until_an_approver_
     assert case_ids(as_eve) == []
     assert as_eve.get(f"/cases/{first}").status_code == 404
     assert key_copies(db, eve_id) == []
+    # Nor the organisation's index key, when a member of the team signs in and hands it out.
+    worker = db.get_one(Caseworker, account_id(db, "holder"))
+    keypair = keypair_from_private(unwrap_private_key(worker.wrapped_private_key, NEW))
+    distribute_index_key(db, worker.id, keypair, config.recovery_public_key)
+    db.commit()
+    assert index_key_copies(db, worker.id) == 1
+    assert index_key_copies(db, mallory_id) == index_key_copies(db, eve_id) == 0
     # The operator's accounts did receive it: the caseworker the report, the approver the identity.
     holder_id, carol_id = account_id(db, "holder"), account_id(db, "carol")
     assert set(key_copies(db, holder_id)) == {(first, KeyKind.THREAD), (first, KeyKind.INTERNAL)}

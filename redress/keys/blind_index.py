@@ -27,7 +27,13 @@ from redress import audit
 from redress.audit import Actor, AuditAction
 from redress.keys import contexts
 from redress.keys.permissions import CASE_HOLDING_ROLES
-from redress.store.models import BlindIndex, Caseworker, OrganisationKey, Recipient
+from redress.store.models import (
+    BlindIndex,
+    Caseworker,
+    OrganisationKey,
+    ReceivingTeamMember,
+    Recipient,
+)
 
 INDEX_KEY = "index"
 _DOMAIN = b"redress-blind-index-v1"
@@ -79,15 +85,23 @@ def open_index_key(db: Session, caseworker_id: str, keypair: KeyPair) -> bytes:
         raise DamagedIndexKeyError(caseworker_id) from None
 
 
+def _in_team(db: Session, caseworker_id: str) -> bool:
+    member = select(ReceivingTeamMember.id).where(
+        ReceivingTeamMember.caseworker_id == caseworker_id
+    )
+    return db.scalar(member) is not None
+
+
 def distribute_index_key(
     db: Session, caseworker_id: str, keypair: KeyPair, recovery_public: bytes
 ) -> None:
     """At sign-in: create the index key if none exists, and seal it to colleagues lacking it.
 
-    Only case-holding staff take part. The caller commits.
+    Only members of the receiving team take part (the staff new cases reach): an account
+    waiting to join gets no copy. The caller commits.
     """
     worker = db.get_one(Caseworker, caseworker_id)
-    if worker.role not in CASE_HOLDING_ROLES:
+    if worker.role not in CASE_HOLDING_ROLES or not _in_team(db, caseworker_id):
         return
     holders = set(
         db.scalars(
@@ -118,7 +132,9 @@ def distribute_index_key(
         return
     colleagues = db.scalars(
         select(Caseworker).where(
-            Caseworker.active.is_(True), Caseworker.role.in_(CASE_HOLDING_ROLES)
+            Caseworker.active.is_(True),
+            Caseworker.role.in_(CASE_HOLDING_ROLES),
+            Caseworker.id.in_(select(ReceivingTeamMember.caseworker_id)),
         )
     )
     for colleague in colleagues:
