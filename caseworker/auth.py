@@ -242,12 +242,14 @@ def login() -> ResponseReturnValue:
     if not form.validate_on_submit():
         page = render_template("login.html", form=form, carry=carry)
         return page, 400 if form.is_submitted() else 200
+    # The attempt counts as failed, committed, before anything is checked: parallel guesses
+    # cannot outrun the back-off, and no lock is held while the passphrase is hashed.
+    claim = accounts.claim_sign_in(db(), form.username.data)
+    commit()
     try:
-        identity = accounts.authenticate(
-            db(), form.username.data, form.password.data, form.code.data
-        )
+        identity = accounts.check_sign_in(db(), claim, form.password.data, form.code.data)
     except accounts.LoginError:
-        commit()  # the failure counts, and is audited
+        commit()  # the failure is audited
         form.password.data = ""
         return render_template("login.html", form=form, failed=True, carry=carry), 401
     distribute_index_key(

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from crypto.keys import unwrap_private_key
 from redress.keys import sessions
 from redress.staff import totp
-from redress.staff.accounts import MAX_BACKOFF, LoginError, authenticate
+from redress.staff.accounts import LoginError, authenticate
+from redress.staff.attempts import MAX_BACKOFF
 from redress.store import clock
 from redress.store.models import AuditEvent, Caseworker, Role, SessionRecord
 from tests.helpers import Authenticator, change_passphrase, console_login, csrf_token

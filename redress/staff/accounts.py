@@ -1,16 +1,21 @@
-"""Caseworker accounts: creation with keys and TOTP, login, and passphrase changes.
+"""Caseworker accounts: creation with keys and TOTP, sign-in, and passphrase changes.
 
-Login checks the argon2 password hash first, then unwraps the private key with the same
-passphrase, then opens the TOTP secret sealed to that key and checks the code (or, in its place,
-an unused recovery code: redress.staff.recovery_codes). Unknown accounts do the same hashing work as
-known ones and fail with the same error.
+Sign-in comes in two steps with a commit between them (caseworker.auth.login does this):
+:func:`claim_sign_in` counts the attempt as failed before anything is checked (and finds the
+account backing off, if it is), then :func:`check_sign_in` checks the argon2 password hash,
+unwraps the private key with the same passphrase, opens the TOTP secret sealed to that key and
+uses up the code (or, in its place, an unused recovery code: redress.staff.recovery_codes). Each
+count and each use is one atomic step in the database (redress.staff.attempts), so parallel
+attempts, in any number of processes, get no more tries than sequential ones, and a code signs
+in once. Unknown accounts and backing-off ones do the same hashing work as the others and fail
+with the same error.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,15 +35,12 @@ from crypto.sealing import open_sealed, seal_to
 from redress import audit
 from redress.audit import Actor, ActorKind, AuditAction
 from redress.keys import casekeys, contexts
-from redress.staff import recovery_codes, team, totp
+from redress.staff import attempts, recovery_codes, team, totp
 from redress.store import clock
 from redress.store.models import Caseworker, KeyKind, Role, new_id
 
 ISSUER = "Redress"
 MIN_PASSPHRASE_LENGTH = 12
-# Failed logins allowed before the account backs off, and the longest back-off.
-FREE_ATTEMPTS = 5
-MAX_BACKOFF = timedelta(hours=1)
 
 
 class LoginError(Exception):
@@ -145,31 +147,54 @@ def add_caseworker(
     return NewAccount(caseworker_id, username, password, secret)
 
 
-def _backoff(failures: int) -> timedelta:
-    return min(timedelta(minutes=2 ** (failures - FREE_ATTEMPTS)), MAX_BACKOFF)
+@dataclass(frozen=True)
+class SignInClaim:
+    """One sign-in attempt, already counted as failed (see :func:`claim_sign_in`)."""
+
+    caseworker_id: str | None  # None: no active account has the username
+    refused: bool  # the account was backing off: the attempt fails whatever it holds
+    at: datetime
 
 
-def _fail(db: Session, worker: Caseworker | None, now: datetime, reason: str) -> LoginError:
+def claim_sign_in(db: Session, username: str) -> SignInClaim:
+    """Count an attempt to sign in as `username` as failed, before anything is checked.
+
+    The caller commits this straight away and only then calls :func:`check_sign_in`: a guess is
+    counted before it can be tried, so parallel guesses cannot outrun the back-off, and no lock
+    is held while the passphrase is being hashed.
+    """
+    now = clock.utcnow()
+    worker_id = db.scalar(
+        select(Caseworker.id).where(Caseworker.username == username.strip(), Caseworker.active)
+    )
+    if worker_id is None:
+        return SignInClaim(None, refused=False, at=now)
+    granted = attempts.claim(db, worker_id, now)
+    return SignInClaim(worker_id, refused=not granted, at=now)
+
+
+def _fail(db: Session, worker: Caseworker | None, reason: str) -> LoginError:
+    """The one error of every failure, audited for an account (its attempt is already counted)."""
     if worker is not None:
-        worker.failed_logins += 1
-        if worker.failed_logins >= FREE_ATTEMPTS:
-            worker.locked_until = now + _backoff(worker.failed_logins)
         audit.record(
             db, AuditAction.LOGIN_FAILED, Actor.staff(worker.id), detail={"reason": reason}
         )
     return LoginError()
 
 
-def authenticate(db: Session, username: str, password: str, code: str) -> StaffIdentity:
-    now = clock.utcnow()
-    worker = db.scalar(select(Caseworker).where(Caseworker.username == username.strip()))
+def check_sign_in(db: Session, claim: SignInClaim, password: str, code: str) -> StaffIdentity:
+    """Check a claimed attempt; LoginError unless the passphrase and the code are right, the
+    code unused and the account was not backing off. The caller commits either way."""
+    worker = db.get(Caseworker, claim.caseworker_id) if claim.caseworker_id else None
+    # Always the same hashing work: for an unknown account (a dummy hash), and for one backing
+    # off (its own hash, the result unused), as for any other.
     password_ok = verify_password(worker.password_hash if worker else None, password)
     if worker is None or not worker.active:
-        raise _fail(db, None, now, "unknown")
-    if worker.locked_until is not None and worker.locked_until > now:
-        raise _fail(db, worker, now, "backing off")
+        raise _fail(db, None, "unknown")
+    if claim.refused:
+        raise _fail(db, worker, "backing off")
     if not password_ok:
-        raise _fail(db, worker, now, "password")
+        raise _fail(db, worker, "password")
     try:
         keypair = keypair_from_private(unwrap_private_key(worker.wrapped_private_key, password))
         if keypair.public != worker.public_key:
@@ -179,34 +204,46 @@ def authenticate(db: Session, username: str, password: str, code: str) -> StaffI
             worker.sealed_totp_secret, keypair, contexts.totp_secret(worker.id)
         ).decode()
     except CryptoError:
-        raise _fail(db, worker, now, "key integrity") from None
-    _check_second_factor(db, worker, secret, code, now)
-    worker.failed_logins = 0
-    worker.locked_until = None
-    audit.record(db, AuditAction.LOGIN, Actor.staff(worker.id))
-    return StaffIdentity(
-        worker.id, worker.username, worker.role, keypair, worker.must_change_password
-    )
-
-
-def _check_second_factor(
-    db: Session, worker: Caseworker, secret: str, code: str, now: datetime
-) -> None:
-    """Accept a fresh TOTP code, or an unused recovery code (which is then used up)."""
-    if recovery_codes.normalise(code) is not None:
-        if not recovery_codes.redeem(db, worker.id, code, at=now):
-            raise _fail(db, worker, now, "recovery code")
+        raise _fail(db, worker, "key integrity") from None
+    recovery_code = _use_second_factor(db, worker, secret, code, claim.at)
+    attempts.succeeded(db, worker.id)
+    # Audited last: every account row change above comes before the audit chain's lock.
+    if recovery_code:
         audit.record(
             db,
             AuditAction.LOGIN_RECOVERY_CODE,
             Actor.staff(worker.id),
             detail={"remaining": recovery_codes.unused_count(db, worker.id)},
         )
-        return
+    audit.record(db, AuditAction.LOGIN, Actor.staff(worker.id))
+    return StaffIdentity(
+        worker.id, worker.username, worker.role, keypair, worker.must_change_password
+    )
+
+
+def authenticate(db: Session, username: str, password: str, code: str) -> StaffIdentity:
+    """Claim and check an attempt in one transaction (the CLI and tests).
+
+    As safe as the two steps with a commit between, since the claim holds the account's lock
+    until the caller commits, but that lock (on SQLite, the database's write lock) is then held
+    through the hashing: the console commits the claim first (caseworker.auth.login).
+    """
+    return check_sign_in(db, claim_sign_in(db, username), password, code)
+
+
+def _use_second_factor(
+    db: Session, worker: Caseworker, secret: str, code: str, now: datetime
+) -> bool:
+    """Use up a fresh TOTP code, or an unused recovery code (True); LoginError if neither."""
+    if recovery_codes.normalise(code) is not None:
+        if not recovery_codes.redeem(db, worker.id, code, at=now):
+            raise _fail(db, worker, "recovery code")
+        return True
+    # The step read with the account may be stale: claiming it is what decides.
     step = totp.accepted_step(secret, code, last_step=worker.totp_last_step, at=now)
-    if step is None:
-        raise _fail(db, worker, now, "code")
-    worker.totp_last_step = step
+    if step is None or not attempts.claim_totp_step(db, worker.id, step):
+        raise _fail(db, worker, "code")
+    return False
 
 
 def confirm_passphrase(db: Session, identity: StaffIdentity, passphrase: str, purpose: str) -> None:

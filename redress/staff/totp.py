@@ -1,4 +1,9 @@
-"""Time-based one-time codes (pyotp) with replay protection by time step."""
+"""Time-based one-time codes (pyotp) with replay protection by time step.
+
+A code is accepted only for a step newer than the last one used; sign-in then uses that step up
+in one atomic update (redress.staff.attempts.claim_totp_step), so a code works once even when
+several sign-ins send it at the same moment.
+"""
 
 from __future__ import annotations
 
