@@ -115,13 +115,30 @@ def guidance() -> ResponseReturnValue:
     return render_template("guidance.html")
 
 
+# The pages the language selector may return to (base.html sends the page's own path).
+RETURN_PAGES = (
+    "intake.index",
+    "intake.guidance",
+    "intake.report",
+    "intake.confirm_receipt",
+    "intake.login",
+    "intake.inbox",
+)
+
+
+def _return_page(sent: str | None) -> str:
+    """The intake page whose path was sent, else the home page: never the sent value itself,
+    so nothing a link carries (another site, a line break, a look-alike) reaches Location."""
+    for endpoint in RETURN_PAGES:
+        if sent == url_for(endpoint, _external=False).removeprefix(request.script_root):
+            return url_for(endpoint)
+    return url_for("intake.index")
+
+
 @blueprint.get("/language/<code>")
 def language(code: str) -> ResponseReturnValue:
-    """Remember a language choice in a cookie that holds nothing else."""
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    response = redirect(target)
+    """Remember a language choice in a cookie that holds nothing else; back to the same page."""
+    response = redirect(_return_page(request.args.get("next")))
     if code in LANGUAGES:
         response.set_cookie(
             LANGUAGE_COOKIE,
