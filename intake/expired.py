@@ -8,7 +8,8 @@ it with. Files cannot travel that way; the page names them so they can be chosen
   back filled in as it was sent, with a fresh token: 400, as any refused form.
 - A reply sent after the session ended (401), or with an expired form (400), gets the receipt
   login page with the reply in a hidden field of that page; after a correct receipt the inbox
-  shows it in the message box, and the reporter sends it themselves.
+  shows it in the message box, and the reporter sends it themselves. A receipt form that itself
+  expired while carrying a reply comes back (400) still carrying it.
 
 Only a form sent from the intake's own pages is carried: a browser that says a POST came from
 another site (``Sec-Fetch-Site``) gets the plain "form expired" page, so no other site can put
@@ -40,7 +41,8 @@ def expired_form(error: CSRFError) -> ResponseReturnValue:
         return csrf_error(error)
     if request.endpoint == "intake.report":
         return _report_again()
-    if request.endpoint == "intake.reply":
+    if request.endpoint in ("intake.reply", "intake.login"):
+        # A reply sent from the inbox, or carried by a receipt form left open too long.
         return ask_receipt_keeping_reply(
             400,
             _("This form has expired"),
@@ -67,7 +69,8 @@ def session_ended() -> ResponseReturnValue:
 def ask_receipt_keeping_reply(status: int, title: str, explanation: str) -> ResponseReturnValue:
     """The receipt login page, carrying the reply that was sent (if any) in a hidden field."""
     dropped = _files_not_kept()
-    carried = kept_reply(request.form.get("text"))
+    field = CARRIED_REPLY if request.endpoint == "intake.login" else "text"
+    carried = kept_reply(request.form.get(field))
     session.clear()
     page = render_template(
         "login.html",

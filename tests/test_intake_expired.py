@@ -253,6 +253,24 @@ def test_a_reply_from_a_form_that_expired_is_kept_too(
     assert ("text", REPLY) in form_pairs(inbox.get_data(as_text=True), "/inbox")
 
 
+def test_a_receipt_form_that_expired_still_carries_the_reply(
+    intake: FlaskClient, reporter: str, db: Session
+) -> None:
+    """The receipt page left open too long (its own CSRF token expired): still carried."""
+    token = csrf_token(intake, "/inbox")
+    end_sessions(db)
+    _status, page = send_reply(intake, token, REPLY)
+    intake.delete_cookie("redress_intake")
+    again = intake.post("/login", data={**dict(form_pairs(page, "/login")), "receipt": reporter})
+    assert again.status_code == 400
+    shown = again.get_data(as_text=True)
+    assert "This form has expired" in shown
+    carried = form_pairs(shown, "/login")
+    assert ("carried_reply", REPLY) in carried
+    inbox = intake.post("/login", data={**dict(carried), "receipt": reporter})
+    assert ("text", REPLY) in form_pairs(inbox.get_data(as_text=True), "/inbox")
+
+
 def test_what_cannot_be_a_reply_is_not_carried(
     intake: FlaskClient, reporter: str, db: Session
 ) -> None:
