@@ -7,7 +7,9 @@ its own port with its own cookie and secret; it has no route into the caseworker
 from __future__ import annotations
 
 from flask import Flask
+from flask_wtf.csrf import CSRFError
 
+from intake.expired import expired_form
 from intake.limits import init_limits
 from redress.store.config import Config, load_config
 from redress.web.app import configure_app
@@ -21,4 +23,6 @@ def create_app(config: Config | None = None) -> Flask:
     from intake.views import blueprint
 
     app.register_blueprint(blueprint)
+    # In place of the shared "form expired" page: typed text comes back (intake/expired.py).
+    app.register_error_handler(CSRFError, expired_form)
     return app

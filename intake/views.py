@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from intake.expired import CARRIED_REPLY, kept_reply, session_ended
 from intake.forms import (
     ConfirmReceiptForm,
     HideMessageForm,
@@ -115,13 +116,30 @@ def guidance() -> ResponseReturnValue:
     return render_template("guidance.html")
 
 
+# The pages the language selector may return to (base.html sends the page's own path).
+RETURN_PAGES = (
+    "intake.index",
+    "intake.guidance",
+    "intake.report",
+    "intake.confirm_receipt",
+    "intake.login",
+    "intake.inbox",
+)
+
+
+def _return_page(sent: str | None) -> str:
+    """The intake page whose path was sent, else the home page: never the sent value itself,
+    so nothing a link carries (another site, a line break, a look-alike) reaches Location."""
+    for endpoint in RETURN_PAGES:
+        if sent == url_for(endpoint, _external=False).removeprefix(request.script_root):
+            return url_for(endpoint)
+    return url_for("intake.index")
+
+
 @blueprint.get("/language/<code>")
 def language(code: str) -> ResponseReturnValue:
-    """Remember a language choice in a cookie that holds nothing else."""
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    response = redirect(target)
+    """Remember a language choice in a cookie that holds nothing else; back to the same page."""
+    response = redirect(_return_page(request.args.get("next")))
     if code in LANGUAGES:
         response.set_cookie(
             LANGUAGE_COOKIE,
@@ -234,14 +252,19 @@ def confirm_receipt() -> ResponseReturnValue:
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     form = ReceiptForm()
+    # A reply typed before the session ended, carried in this page only (intake/expired.py).
+    carried = kept_reply(request.form.get(CARRIED_REPLY))
+
+    def again(status: int) -> ResponseReturnValue:
+        return render_template("login.html", form=form, carried=carried), status
+
     if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return render_template("login.html", form=form), status
+        return again(400 if form.is_submitted() else 200)
     try:
         normalised = receipts.checked(form.receipt.data)
     except receipts.MistypedReceiptError as error:
         form.receipt.errors.append(RECEIPT_PROBLEMS[error.reason])
-        return render_template("login.html", form=form), 400
+        return again(400)
     budget = limits().failed_receipts
     budget.check()
     with kdf_slot():
@@ -249,8 +272,11 @@ def login() -> ResponseReturnValue:
     if identity is None:
         budget.spend()
         form.receipt.errors.append(WRONG_RECEIPT)
-        return render_template("login.html", form=form), 401
+        return again(401)
     _log_in(identity)
+    if carried is not None:
+        # The inbox straight from this POST, the reply back in its box, unsent.
+        return _render_inbox(identity, ReplyForm(formdata=None, text=carried), carried=True)
     return redirect(url_for("intake.inbox"))
 
 
@@ -272,7 +298,11 @@ def inbox() -> ResponseReturnValue:
 
 
 def _render_inbox(
-    identity: reporters.ReporterIdentity, form: ReplyForm, status: int = 200
+    identity: reporters.ReporterIdentity,
+    form: ReplyForm,
+    status: int = 200,
+    *,
+    carried: bool = False,
 ) -> ResponseReturnValue:
     box = reporters.open_inbox(db(), identity)
     commit()
@@ -287,6 +317,7 @@ def _render_inbox(
             removed_labels=REMOVED_LABELS,
             not_cleaned_reasons=NOT_CLEANED_REASONS,
             logout=LogoutForm(),
+            carried=carried,
         ),
         status,
     )
@@ -295,8 +326,8 @@ def _render_inbox(
 @blueprint.post("/inbox")
 def reply() -> ResponseReturnValue:
     identity = _identity()
-    if identity is None:
-        return _session_ended()
+    if identity is None:  # the reply is kept in the receipt login page
+        return session_ended()
     form = ReplyForm()
     files = uploads("attachments")
     valid = form.validate_on_submit()

@@ -9,6 +9,8 @@ until the submission is stored, when they are encrypted under the case key
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
@@ -18,6 +20,34 @@ from crypto.streams import StreamEncryptor, decrypt_stream
 from redress.keys import contexts
 from redress.store.blobs import BlobStore
 from redress.store.models.base import new_id
+
+# What a file is called when nothing readable is left of the name it came with.
+UNNAMED_FILE = "file"
+# Invisible characters that belong in the spelling of words (Persian, Indic scripts, emoji
+# sequences) and cannot reorder text: kept, unlike every other format character.
+_JOINERS = frozenset("\u200c\u200d")
+_SPACES = re.compile(r"\s+")
+
+
+def _readable(char: str) -> str:
+    """The character, a space in place of a line or tab, or nothing for what hides text."""
+    category = unicodedata.category(char)
+    if category in ("Zl", "Zp") or (category == "Cc" and char.isspace()):
+        return " "
+    if category in ("Cc", "Cs") or (category == "Cf" and char not in _JOINERS):
+        return ""  # NUL and other controls, surrogates, bidi overrides and isolates, BOM...
+    if 0xFDD0 <= ord(char) <= 0xFDEF or ord(char) & 0xFFFE == 0xFFFE:
+        return ""  # noncharacters
+    return char
+
+
+def clean_filename(name: str) -> str:
+    """A received file name as it is kept, shown and sent back: no control characters (NUL,
+    CR, LF...), no bidi overrides or isolates or other format characters (which make
+    "report\u202efdp.exe" read as "reportexe.pdf"), whitespace runs as one space, in NFC; what
+    a person reads is kept. An empty result becomes :data:`UNNAMED_FILE`."""
+    readable = "".join(_readable(char) for char in unicodedata.normalize("NFC", name))
+    return _SPACES.sub(" ", readable).strip() or UNNAMED_FILE
 
 
 class FileTooLarge(Exception):
@@ -32,7 +62,9 @@ class EncryptedUpload:
     ) -> None:
         self.max_bytes = max_bytes
         self.attachment_id = new_id()
-        self.filename = filename
+        # Cleaned here, the one place an upload is made.
+        self.filename = clean_filename(filename)
+        self._named = bool(filename)
         self.content_type = content_type
         self.file_key = random_key()
         # What metadata cleaning did to this file (set by redress.reporting.cleaning), for the
@@ -104,7 +136,7 @@ class EncryptedUpload:
     @property
     def is_empty_field(self) -> bool:
         """A file input left empty arrives as a part with no name and no content."""
-        return not self.filename and self.size == 0
+        return not self._named and self.size == 0
 
     @property
     def blob_id(self) -> str:

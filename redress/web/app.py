@@ -20,6 +20,7 @@ from redress.store.config import Config
 from redress.store.db import Database
 from redress.web.errors import csrf_error, http_error, unexpected_error
 from redress.web.headers import set_security_headers
+from redress.web.inputs import refuse_malformed_ids
 from redress.web.language import chosen_language, text_direction
 from redress.web.logs import configure_logging
 from redress.web.services import Services, close_db
@@ -58,6 +59,7 @@ def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -
     app.extensions["redress"].blobs.sweep_pending(older_than=STALE_UPLOAD)
     app.request_class = EncryptingRequest
     app.before_request(refuse_too_many_fields)
+    app.url_value_preprocessor(refuse_malformed_ids)
     Babel(
         app,
         # The staff console is in English for now; only the reporter's pages are translated.

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
 from redress.cases.attachments import AttachmentView
+from redress.cases.uploads import clean_filename
+
+# Left out of the quoted ASCII fallback name: anything but visible ASCII, the quoted-string's
+# own quote and escape, and "%" (which some browsers decode there).
+_NOT_IN_FALLBACK = re.compile(r'[^\x20-\x7e]|["\\%]')
 
 
 def send_decrypted(view: AttachmentView, chunks: Iterator[bytes]) -> Response:
@@ -18,10 +24,15 @@ def send_decrypted(view: AttachmentView, chunks: Iterator[bytes]) -> Response:
     """
     response = Response(chunks, mimetype="application/octet-stream")
     response.headers["Content-Length"] = str(view.size)
-    response.headers["Content-Disposition"] = content_disposition(view.filename or "file")
+    response.headers["Content-Disposition"] = content_disposition(view.filename or "")
     return response
 
 
 def content_disposition(filename: str) -> str:
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    """An attachment header naming the file (RFC 6266): a plain ASCII fallback, and the full name
+    percent-encoded as UTF-8 (RFC 8187). Whatever the name holds (one stored before names were
+    cleaned on arrival, say), the header holds only visible ASCII."""
+    name = clean_filename(filename)
+    fallback = _NOT_IN_FALLBACK.sub("_", name)
+    encoded = quote(name.encode("utf-8", "replace"), safe="")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -12,6 +12,7 @@ from flask import Request, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from redress.cases.uploads import EncryptedUpload, FileTooLarge
+from redress.web.inputs import Parameters
 from redress.web.services import UPLOADS_KEY, received_uploads, services
 
 MAX_FORM_FIELDS = 200
@@ -29,7 +30,12 @@ class _ParsedUpload(EncryptedUpload):
 
 
 class EncryptingRequest(Request):
-    """Hands the multipart parser an encrypting writer instead of a spooled temporary file."""
+    """Hands the multipart parser an encrypting writer instead of a spooled temporary file.
+
+    Query and form parameters are parsed into :class:`redress.web.inputs.Parameters` (no NUL).
+    """
+
+    parameter_storage_class = Parameters
 
     def _get_stream_for_parsing(self) -> IO[bytes]:
         stream = super()._get_stream_for_parsing()
