@@ -13,11 +13,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crypto.digests import digest
 from redress.audit.actions import Actor, ActorKind, AuditAction
+from redress.audit.snapshot import snapshot
 from redress.store import clock
 from redress.store.models import AuditEvent, AuditHead
 
@@ -99,20 +100,35 @@ class ChainProblem:
 
 
 def verify_chain(db: Session) -> ChainProblem | None:
-    """Recompute the chain; the first altered, inserted or deleted entry, or None if intact."""
-    previous = GENESIS
-    expected_seq = 1
-    for event in db.scalars(select(AuditEvent).order_by(AuditEvent.seq)):
-        if event.seq != expected_seq:
-            return ChainProblem(expected_seq, f"entry {expected_seq} is missing")
-        if event.previous_hash != previous:
-            return ChainProblem(event.seq, "does not follow the entry before it")
-        if chain_hash(previous, event) != event.hash:
-            return ChainProblem(event.seq, "was altered")
-        previous = event.hash
-        expected_seq += 1
-    head = db.get(AuditHead, _HEAD_ID)
-    last_seq = expected_seq - 1
-    if head is not None and (head.seq != last_seq or head.last_hash != previous):
-        return ChainProblem(max(head.seq, last_seq), "entries at the end were deleted")
+    """Recompute the chain in one consistent snapshot of the database (writers go on), up to
+    the head read first; the first altered, inserted or deleted entry, or None if intact."""
+    with snapshot(db) as connection:
+        head = connection.execute(
+            select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == _HEAD_ID)
+        ).one_or_none()
+        head_seq, head_hash = (0, GENESIS) if head is None else (int(head[0]), bytes(head[1]))
+        previous = GENESIS
+        expected_seq = 1
+        with Session(bind=connection) as reader:
+            entries = reader.scalars(
+                select(AuditEvent).where(AuditEvent.seq <= head_seq).order_by(AuditEvent.seq)
+            )
+            for event in entries:
+                if event.seq != expected_seq:
+                    return ChainProblem(expected_seq, f"entry {expected_seq} is missing")
+                if event.previous_hash != previous:
+                    return ChainProblem(event.seq, "does not follow the entry before it")
+                if chain_hash(previous, event) != event.hash:
+                    return ChainProblem(event.seq, "was altered")
+                previous = event.hash
+                expected_seq += 1
+        last_seq = expected_seq - 1
+        if last_seq != head_seq or previous != head_hash:
+            return ChainProblem(max(head_seq, last_seq), "entries at the end were deleted")
+        # In one snapshot an entry beyond the head was never appended through the head.
+        beyond = connection.execute(
+            select(func.min(AuditEvent.seq)).where(AuditEvent.seq > head_seq)
+        ).scalar_one_or_none()
+        if beyond is not None:
+            return ChainProblem(int(beyond), "was added after the last recorded entry")
     return None
