@@ -8,17 +8,22 @@ that a real break is still reported exactly, every time.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from redress import audit
-from redress.audit import SYSTEM, AuditAction
+from redress.audit import REPORTER, SYSTEM, AuditAction
+from redress.store import clock
 from redress.store.db import Database
-from redress.store.models import AuditEvent
+from redress.store.models import AuditEvent, ReporterAuditEvent
 
 CHAIN_LENGTH = 1500
 VERIFICATIONS = 5
@@ -92,3 +97,121 @@ def test_a_real_break_is_reported_exactly_while_staff_work(database: Database) -
     assert [(problem.seq, problem.reason) for problem in problems if problem] == [
         (7, "was altered")
     ] * VERIFICATIONS
+
+
+# The reporter chain: its own sequence, the day only, and the same tamper evidence.
+
+
+def _alter(db: Session) -> None:
+    db.execute(
+        update(ReporterAuditEvent)
+        .where(ReporterAuditEvent.seq == 2)
+        .values(detail='{"attachments":9}')
+    )
+
+
+def _delete(db: Session) -> None:
+    db.execute(delete(ReporterAuditEvent).where(ReporterAuditEvent.seq == 2))
+
+
+def _relink(db: Session) -> None:
+    db.execute(
+        update(ReporterAuditEvent)
+        .where(ReporterAuditEvent.seq == 2)
+        .values(previous_hash=bytes(32))
+    )
+
+
+def _truncate(db: Session) -> None:
+    db.execute(delete(ReporterAuditEvent).where(ReporterAuditEvent.seq == 3))
+
+
+def _insert_after_the_head(db: Session) -> None:
+    """A forged entry, hashed as if appended, without advancing the head."""
+    last = db.scalars(select(ReporterAuditEvent).where(ReporterAuditEvent.seq == 3)).one()
+    forged = ReporterAuditEvent(
+        seq=4,
+        occurred_on=last.occurred_on,
+        case_id=last.case_id,
+        action="case.received",
+        detail="{}",
+        previous_hash=last.hash,
+    )
+    forged.hash = audit.reporter_chain_hash(last.hash, forged)
+    db.add(forged)
+
+
+REPORTER_TAMPERING = {
+    "altered": (_alter, (2, "was altered")),
+    "deleted": (_delete, (2, "entry 2 is missing")),
+    "relinked": (_relink, (2, "does not follow the entry before it")),
+    "deleted at the end": (_truncate, (3, "entries at the end were deleted")),
+    "inserted at the end": (_insert_after_the_head, (4, "was added after the last recorded entry")),
+}
+
+
+def record_reporter_events(db: Session, number: int) -> None:
+    for index in range(number):
+        audit.record(
+            db, AuditAction.CASE_RECEIVED, REPORTER, case_id=f"{index:032x}", detail={"n": index}
+        )
+    db.commit()
+
+
+@pytest.mark.parametrize("tamper", list(REPORTER_TAMPERING), ids=list(REPORTER_TAMPERING))
+def test_the_reporter_chain_shows_tampering_like_the_staff_chain(db: Session, tamper: str) -> None:
+    audit.record(db, AuditAction.CASE_VIEWED, SYSTEM)
+    record_reporter_events(db, 3)
+    state = audit.verify_chains(db)
+    assert (state.staff, state.reporter) == (None, None)
+    assert (state.staff_entries, state.reporter_entries) == (1, 3)
+    change, expected = REPORTER_TAMPERING[tamper]
+    change(db)
+    db.commit()
+    state = audit.verify_chains(db)
+    assert state.staff is None
+    assert state.reporter is not None
+    assert (state.reporter.seq, state.reporter.reason) == expected
+    assert state.reporter.chain == audit.REPORTER_CHAIN
+    assert audit.verify_chain(db) == state.reporter
+
+
+def test_reporter_events_are_dated_to_the_day_and_nothing_else(db: Session) -> None:
+    event = audit.record(db, AuditAction.CASE_RECEIVED, REPORTER, case_id="a" * 32)
+    db.commit()
+    assert isinstance(event, ReporterAuditEvent)
+    assert event.occurred_on == clock.today()
+    with pytest.raises(ValueError, match="not something a reporter does"):
+        audit.record(db, AuditAction.CASE_VIEWED, REPORTER)
+
+
+def test_both_chains_hash_as_docs_crypto_format_says(db: Session) -> None:
+    """§13 "The audit chains", with hashlib alone."""
+    staff = audit.record(db, AuditAction.CASE_VIEWED, SYSTEM, case_id="e" * 32, detail={"n": 1})
+    reporter = audit.record(db, AuditAction.CASE_RECEIVED, REPORTER, case_id="e" * 32)
+    db.commit()
+    assert isinstance(staff, AuditEvent)
+    assert isinstance(reporter, ReporterAuditEvent)
+
+    def digest(previous: bytes, fields: dict[str, object], domain: bytes) -> bytes:
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.blake2b(previous + canonical, digest_size=32, key=domain).digest()
+
+    staff_fields = {
+        "seq": 1,
+        "occurred_at": staff.occurred_at.strftime("%Y-%m-%dT%H:%M:%S"),
+        "actor": "system",
+        "caseworker_id": None,
+        "case_id": "e" * 32,
+        "action": "case.viewed",
+        "detail": '{"n":1}',
+    }
+    reporter_fields = {
+        "seq": 1,
+        "occurred_on": clock.today().isoformat(),
+        "case_id": "e" * 32,
+        "action": "case.received",
+        "detail": "{}",
+    }
+    assert staff.hash == digest(bytes(32), staff_fields, b"redress-audit-v1")
+    assert reporter.hash == digest(bytes(32), reporter_fields, b"redress-reporter-audit-v1")

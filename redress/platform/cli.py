@@ -90,18 +90,24 @@ def _caseworker_add(args: argparse.Namespace) -> int:
     return 0
 
 
+_CHAIN_NAMES = {audit.STAFF_CHAIN: "The audit log", audit.REPORTER_CHAIN: "The reporter chain"}
+
+
 def _audit_verify(args: argparse.Namespace) -> int:
+    """Verify both chains in one snapshot of the database, while the apps go on writing."""
     config = load_config(_instance_path(args))
     database = Database(config.database_url)
     try:
         with database.session() as db:
-            problem = audit.verify_chain(db)
+            state = audit.verify_chains(db)
     finally:
         database.dispose()
-    if problem is None:
+    if not state.problems:
         print("The audit log is intact.")
         return 0
-    print(f"The audit log is broken at entry {problem.seq}: {problem.reason}.", file=sys.stderr)
+    for problem in state.problems:
+        name = _CHAIN_NAMES[problem.chain]
+        print(f"{name} is broken at entry {problem.seq}: {problem.reason}.", file=sys.stderr)
     return 1
 
 
@@ -218,9 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit_parser = commands.add_parser("audit", help="the audit log")
     audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="recompute the hash chain").set_defaults(
-        handler=_audit_verify
-    )
+    audit_commands.add_parser(
+        "verify", help="recompute both hash chains (staff and reporter) in one snapshot"
+    ).set_defaults(handler=_audit_verify)
 
     blobs = commands.add_parser("blobs", help="blob storage maintenance")
     blobs_commands = blobs.add_subparsers(dest="blobs_command", required=True)
