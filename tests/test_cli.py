@@ -6,6 +6,7 @@ import os
 import re
 import time
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,33 @@ def test_blobs_gc_deletes_only_old_unreferenced_blobs(
     status, out, _ = run(capsys, "--instance", str(path), "blobs", "gc")
     assert (status, out) == (0, "Deleted 1 orphaned blob(s).\n")
     assert list(store.ids()) == [fresh.blob_id]
+
+
+def test_purge_deletes_expired_sessions_and_form_tokens(
+    instance: tuple[Path, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crypto.keys import generate_keypair
+    from redress.keys import sessions
+    from redress.reporting import submission_tokens
+    from redress.store import clock
+    from redress.store.models import SessionApp
+
+    path, _ = instance
+    config = load_config(path, environ={})
+    database = Database(config.database_url)
+    with database.session() as db:
+        policy = sessions.SessionPolicy.for_app(SessionApp.INTAKE, config)
+        sessions.start_session(
+            db, policy, {"reporter": "r", "case": "c"}, generate_keypair().private
+        )
+        submission_tokens.remember_receipt(db, submission_tokens.new_token(), "RECEIPT")
+        db.commit()
+    database.dispose()
+    status, out, _ = run(capsys, "--instance", str(path), "purge")
+    assert (status, out) == (0, "Deleted 0 expired session record(s) and 0 form token(s).\n")
+    later = clock.utcnow() + timedelta(days=3)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    status, out, _ = run(capsys, "--instance", str(path), "purge")
+    assert (status, out) == (0, "Deleted 1 expired session record(s) and 1 form token(s).\n")

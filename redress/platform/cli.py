@@ -17,8 +17,10 @@ from redress.export.recipient_keys import (
     read_private_key_file,
     write_private_key_file,
 )
+from redress.keys import sessions
 from redress.platform.instance import InstanceExistsError, NewInstance, create_instance
 from redress.platform.serve import serve
+from redress.reporting import submission_tokens
 from redress.staff import accounts, totp
 from redress.store.blobs import STALE_UPLOAD, LocalBlobStore
 from redress.store.config import ConfigError, load_config
@@ -120,6 +122,21 @@ def _blobs_gc(args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     print(f"Deleted {deleted} orphaned blob(s).")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    """Delete session records and form tokens past their purge day (run daily from a timer)."""
+    config = load_config(_instance_path(args))
+    database = Database(config.database_url)
+    try:
+        with database.session() as db:
+            records = sessions.purge_expired(db)
+            tokens = submission_tokens.purge_expired(db)
+            db.commit()
+    finally:
+        database.dispose()
+    print(f"Deleted {records} expired session record(s) and {tokens} form token(s).")
     return 0
 
 
@@ -233,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     blobs_commands.add_parser(
         "gc", help="delete blobs no attachment refers to (left by crashed workers)"
     ).set_defaults(handler=_blobs_gc)
+
+    commands.add_parser(
+        "purge", help="delete expired session records and form tokens (run daily from a timer)"
+    ).set_defaults(handler=_purge)
 
     export = commands.add_parser("export", help="encrypted case exports (recipient side)")
     export_commands = export.add_subparsers(dest="export_command", required=True)

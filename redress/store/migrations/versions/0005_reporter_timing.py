@@ -1,9 +1,13 @@
-"""reporter timing: a reporter audit chain of its own
+"""reporter timing: a reporter audit chain of its own; day-precision purge dates
 
 Reporter events move out of the staff audit chain, where their place between exact-time staff
 entries dated them, into a chain of their own with the day only. The staff chain is renumbered
 and re-linked without them, but only if it verifies intact: re-linking a broken chain would hide
 the break, so a broken chain is left as it is (with its reporter entries) and a warning is logged.
+
+Session records and form tokens lose their clear expiry times (the exact expiry now lives in their
+encrypted payload) for a day-precision ``purge_after``. Existing rows are deleted: everyone signed
+in signs in again, and a form sent in the minutes around the upgrade may be stored twice.
 
 The chain encodings are written out here rather than imported, so this revision keeps meaning
 what it meant when later code changes (docs/crypto-format.md §13).
@@ -192,6 +196,25 @@ def upgrade() -> None:
     )
     _move_reporter_events()
 
+    op.execute(sa.text("DELETE FROM session_records"))
+    with op.batch_alter_table("session_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_session_records_idle_expires_at"))
+        batch_op.drop_column("idle_expires_at")
+        batch_op.drop_column("absolute_expires_at")
+        batch_op.add_column(sa.Column("purge_after", sa.Date(), nullable=False))
+        batch_op.create_index(
+            batch_op.f("ix_session_records_purge_after"), ["purge_after"], unique=False
+        )
+
+    op.execute(sa.text("DELETE FROM submission_tokens"))
+    with op.batch_alter_table("submission_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_submission_tokens_expires_at"))
+        batch_op.drop_column("expires_at")
+        batch_op.add_column(sa.Column("purge_after", sa.Date(), nullable=False))
+        batch_op.create_index(
+            batch_op.f("ix_submission_tokens_purge_after"), ["purge_after"], unique=False
+        )
+
 
 def _merge_reporter_events() -> None:
     """Put reporter events back into the staff chain at the start of their day."""
@@ -224,6 +247,25 @@ def _merge_reporter_events() -> None:
 
 def downgrade() -> None:
     _merge_reporter_events()
+
+    op.execute(sa.text("DELETE FROM submission_tokens"))
+    with op.batch_alter_table("submission_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_submission_tokens_purge_after"))
+        batch_op.drop_column("purge_after")
+        batch_op.add_column(sa.Column("expires_at", sa.DateTime(), nullable=False))
+        batch_op.create_index(
+            batch_op.f("ix_submission_tokens_expires_at"), ["expires_at"], unique=False
+        )
+
+    op.execute(sa.text("DELETE FROM session_records"))
+    with op.batch_alter_table("session_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_session_records_purge_after"))
+        batch_op.drop_column("purge_after")
+        batch_op.add_column(sa.Column("idle_expires_at", sa.DateTime(), nullable=False))
+        batch_op.add_column(sa.Column("absolute_expires_at", sa.DateTime(), nullable=False))
+        batch_op.create_index(
+            batch_op.f("ix_session_records_idle_expires_at"), ["idle_expires_at"], unique=False
+        )
 
     op.drop_table("reporter_audit_head")
     with op.batch_alter_table("reporter_audit_events", schema=None) as batch_op:
