@@ -9,7 +9,9 @@ actions and expects the day at most.
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+import os
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,14 +22,19 @@ from sqlalchemy.orm import Session
 
 from redress import audit
 from redress.audit import SYSTEM, AuditAction
+from redress.cases.attachments import collect_orphan_blobs
 from redress.store import clock
+from redress.store.blobs import STALE_UPLOAD, LocalBlobStore
 from redress.store.config import Config
-from redress.store.models import Case, SessionRecord, SubmissionToken
+from redress.store.db import Database
+from redress.store.models import Attachment, Case, KeyKind, SessionRecord, SubmissionToken, new_id
 from tests.helpers import (
     Authenticator,
+    case_ids,
     change_passphrase,
     confirm_receipt,
     console_login,
+    csrf_token,
     receipt_from,
     report_form,
     reporter_login,
@@ -35,6 +42,7 @@ from tests.helpers import (
 from tests.support.timing_scan import (
     audit_order_findings,
     clear_time_findings,
+    file_time_findings,
 )
 
 REPORT = {"what_happened": "The tracker was sold to a ministry."}
@@ -126,6 +134,85 @@ def test_expired_session_records_are_purged_at_the_next_sign_in(
     monkeypatch.setattr(clock, "utcnow", lambda: later)
     assert reporter_login(intake_app.test_client(), receipt).status_code == 302
     assert count(db, SessionRecord) == 1
+
+
+# Blob files and their directories.
+
+
+def test_blob_files_and_directories_carry_only_the_day(
+    intake: FlaskClient,
+    console: FlaskClient,
+    make_caseworker: Any,
+    config: Config,
+) -> None:
+    sign_in(console, make_caseworker)
+    receipt = send_report(intake, [(b"evidence " * 1000, "evidence.txt")])
+    confirm_receipt(intake, receipt)
+    sent = intake.post(
+        "/inbox",
+        data={
+            "csrf_token": csrf_token(intake, "/inbox"),
+            "text": "More.",
+            "attachments": [(io.BytesIO(b"more " * 1000), "more.txt")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302
+    assert file_time_findings([config.blob_dir]) == []
+
+    # Reading a blob, by either side, does not stamp it with the time it was read.
+    [case_id] = case_ids(console)
+    page = console.get(f"/cases/{case_id}").get_data(as_text=True)
+    for link in sorted(set(_links(page, f"/cases/{case_id}/files/"))):
+        assert console.get(link).status_code == 200
+    inbox = intake.get("/inbox").get_data(as_text=True)
+    for link in sorted(set(_links(inbox, "/inbox/files/"))):
+        assert intake.get(link).status_code == 200
+    assert file_time_findings([config.blob_dir]) == []
+
+
+def _links(page: str, prefix: str) -> list[str]:
+    return re.findall(rf'href="({re.escape(prefix)}[0-9a-f]+)"', page)
+
+
+def test_gc_keeps_a_blob_whose_row_is_committed_while_it_sweeps(
+    intake: FlaskClient, database: Database, config: Config
+) -> None:
+    send_report(intake)
+    store = LocalBlobStore(config.blob_dir)
+    pending = store.create()
+    pending.file.write(b"ciphertext")
+    pending.commit()
+    yesterday = clock.today() - timedelta(days=1)
+    # Its times as they are once its row is committed: the start of its day, long past.
+    midnight = datetime(yesterday.year, yesterday.month, yesterday.day, tzinfo=UTC).timestamp()
+    blob = store.path_for(pending.blob_id)
+    os.utime(blob, (midnight, midnight))
+
+    class Racing(LocalBlobStore):
+        """A store whose listing starts just as the blob's row is committed elsewhere."""
+
+        def ids(self) -> Any:
+            with database.session() as other:
+                case_id = other.scalar(select(Case.id))
+                other.add(
+                    Attachment(
+                        id=new_id(),
+                        case_id=case_id,
+                        key_kind=KeyKind.THREAD,
+                        blob_id=pending.blob_id,
+                        encrypted_file_key=b"k",
+                        encrypted_meta=b"m",
+                        size_bucket="<100KB",
+                        added_on=yesterday,
+                    )
+                )
+                other.commit()
+            return super().ids()
+
+    with database.session() as db:
+        collect_orphan_blobs(db, Racing(config.blob_dir), STALE_UPLOAD)
+    assert blob.exists(), "gc deleted a blob whose row was committed during the sweep"
 
 
 # Form tokens: the exact expiry is encrypted, the day of purging is all that is clear.

@@ -10,6 +10,7 @@ until the submission is stored, when they are encrypted under the case key
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,8 @@ class EncryptedUpload:
         )
         self._finished = False
         self.committed = False
+        # The day its attachment row records (set by redress.cases.attachments.attach_upload).
+        self.stored_on: date | None = None
 
     # The file-object surface the multipart parser uses.
     def writable(self) -> bool:
@@ -124,7 +127,11 @@ class EncryptedUpload:
 
 
 def commit_with_uploads(db: Session, store: BlobStore, uploads: Sequence[EncryptedUpload]) -> None:
-    """Make the blobs durable, then commit the rows naming them; on any failure undo both."""
+    """Make the blobs durable, then commit the rows naming them; on any failure undo both.
+
+    Once the rows are committed, each attached blob keeps only the day of its row as its file
+    times (:meth:`redress.store.blobs.LocalBlobStore.settle`).
+    """
     try:
         for upload in uploads:
             upload.commit()
@@ -137,3 +144,6 @@ def commit_with_uploads(db: Session, store: BlobStore, uploads: Sequence[Encrypt
             else:
                 upload.discard()
         raise
+    for upload in uploads:
+        if upload.stored_on is not None:
+            store.settle(upload.blob_id, upload.stored_on)

@@ -33,3 +33,8 @@ def purge_day(lifetime: timedelta) -> date:
     expired: a date that depends on today alone, so it says nothing of the time of day."""
     whole_days = -(-lifetime // DAY)
     return today() + (whole_days + 1) * DAY
+
+
+def day_start_timestamp(day: date) -> float:
+    """The start of a UTC day as seconds since the epoch (for file times)."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
