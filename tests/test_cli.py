@@ -139,8 +139,31 @@ def test_blobs_gc_deletes_only_old_unreferenced_blobs(
     old = time.time() - 3600
     os.utime(store.path_for(orphan.blob_id), (old, old))
     status, out, _ = run(capsys, "--instance", str(path), "blobs", "gc")
-    assert (status, out) == (0, "Deleted 1 orphaned blob(s).\n")
+    assert (status, out) == (
+        0,
+        "Deleted 1 orphaned blob(s).\nDeleted 0 stale pending upload(s).\n",
+    )
     assert list(store.ids()) == [fresh.blob_id]
+
+
+def test_blobs_gc_counts_stale_pending_uploads_as_well_as_orphans(
+    instance: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = instance
+    store = LocalBlobStore(path / "blobs")
+    stale = store.create()
+    stale.file.write(os.urandom(1024 * 1024))
+    stale.file.close()
+    orphan = store.create()
+    orphan.commit()
+    old = time.time() - 3600
+    os.utime(store.pending_dir / stale.blob_id, (old, old))
+    os.utime(store.path_for(orphan.blob_id), (old, old))
+    status, out, _ = run(capsys, "--instance", str(path), "blobs", "gc")
+    assert status == 0
+    assert out == "Deleted 1 orphaned blob(s).\nDeleted 1 stale pending upload(s).\n"
+    assert list(store.ids()) == []
+    assert list(store.pending_dir.iterdir()) == []
 
 
 def test_purge_deletes_expired_sessions_and_form_tokens(

@@ -93,10 +93,22 @@ def attach_upload(
     return attachment
 
 
-def collect_orphan_blobs(db: Session, store: BlobStore, older_than: timedelta) -> int:
-    """Delete committed blobs no attachment names (a worker died between writing the blob and
-    committing its row) and stale pending files, and set the times of committed blobs still
-    carrying an exact one to their row's day; returns how many blobs were deleted.
+@dataclass(frozen=True)
+class BlobCollection:
+    """What :func:`collect_orphan_blobs` did."""
+
+    # Committed blobs no attachment names (a worker died between the blob and its row).
+    orphans: int
+    # Uploads left half-received in the pending directory by a worker that died.
+    stale_pending: int
+    # Blobs whose row is committed but whose file times were still exact (written before
+    # file times were set to the day, or by a worker that died just after its commit).
+    settled: int
+
+
+def collect_orphan_blobs(db: Session, store: BlobStore, older_than: timedelta) -> BlobCollection:
+    """Delete committed blobs no attachment names and stale pending files, and set the times of
+    committed blobs still carrying an exact one to their row's day; returns the counts.
 
     Only blobs unchanged for `older_than` are candidates, and each candidate is looked up again
     after the listing: a blob whose row is committed while this runs is set to its row's day,
@@ -121,18 +133,18 @@ def collect_orphan_blobs(db: Session, store: BlobStore, older_than: timedelta) -
             settle.append((blob_id, day))
     still_named = _named(db, candidates)
     db.rollback()
-    deleted = 0
+    orphans = 0
     for blob_id in candidates:
         if blob_id not in still_named:
             store.delete(blob_id)
-            deleted += 1
+            orphans += 1
     for blob_id, day in settle:
         try:
             store.settle(blob_id, day)
         except FileNotFoundError:
             continue
-    store.sweep_pending(older_than)
-    return deleted
+    stale = store.sweep_pending(older_than)
+    return BlobCollection(orphans=orphans, stale_pending=stale, settled=len(settle))
 
 
 def _named(db: Session, blob_ids: list[str]) -> set[str]:

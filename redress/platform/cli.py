@@ -118,10 +118,13 @@ def _blobs_gc(args: argparse.Namespace) -> int:
     database = Database(config.database_url)
     try:
         with database.session() as db:
-            deleted = collect_orphan_blobs(db, LocalBlobStore(config.blob_dir), STALE_UPLOAD)
+            done = collect_orphan_blobs(db, LocalBlobStore(config.blob_dir), STALE_UPLOAD)
     finally:
         database.dispose()
-    print(f"Deleted {deleted} orphaned blob(s).")
+    print(f"Deleted {done.orphans} orphaned blob(s).")
+    print(f"Deleted {done.stale_pending} stale pending upload(s).")
+    if done.settled:
+        print(f"Set the file times of {done.settled} blob(s) to their day.")
     return 0
 
 
@@ -248,7 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     blobs = commands.add_parser("blobs", help="blob storage maintenance")
     blobs_commands = blobs.add_subparsers(dest="blobs_command", required=True)
     blobs_commands.add_parser(
-        "gc", help="delete blobs no attachment refers to (left by crashed workers)"
+        "gc",
+        help="delete blobs no attachment refers to and stale pending uploads (left by crashed "
+        "workers); set committed blobs' file times to their day",
     ).set_defaults(handler=_blobs_gc)
 
     commands.add_parser(
