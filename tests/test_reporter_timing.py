@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from redress import audit
 from redress.audit import SYSTEM, AuditAction
 from redress.cases.attachments import collect_orphan_blobs
+from redress.reporting import reporters
 from redress.store import clock
 from redress.store.blobs import STALE_UPLOAD, LocalBlobStore
 from redress.store.config import Config
@@ -43,6 +45,8 @@ from tests.support.timing_scan import (
     audit_order_findings,
     clear_time_findings,
     file_time_findings,
+    is_start_of_day,
+    log_file_findings,
 )
 
 REPORT = {"what_happened": "The tracker was sold to a ministry."}
@@ -213,6 +217,39 @@ def test_gc_keeps_a_blob_whose_row_is_committed_while_it_sweeps(
     with database.session() as db:
         collect_orphan_blobs(db, Racing(config.blob_dir), STALE_UPLOAD)
     assert blob.exists(), "gc deleted a blob whose row was committed during the sweep"
+
+
+# The intake's own log.
+
+
+def test_the_intake_log_keeps_the_day_and_no_request_detail(
+    intake_app: Flask, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = intake_app.test_client()
+    confirm_receipt(client, send_report(client))
+    secret = "CANARY-" + "5" * 32
+
+    def failing(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(f"failed while opening {secret}")
+
+    monkeypatch.setattr(reporters, "open_inbox", failing)
+    assert client.get("/inbox?sent=1").status_code == 500
+    # Flask's own report of an exception its handlers did not catch names the request path.
+    attachment = "ab" * 16
+    with intake_app.test_request_context(f"/inbox/files/{attachment}?next=/inbox"):
+        try:
+            raise RuntimeError(f"failed again {secret}")
+        except RuntimeError:
+            intake_app.log_exception(sys.exc_info())  # type: ignore[arg-type]
+
+    assert config.log_dir is not None
+    log = config.log_dir / "intake.log"
+    assert is_start_of_day(log.stat().st_mtime)
+    assert log_file_findings([log]) == []
+    written = log.read_text(encoding="utf-8")
+    assert "unhandled RuntimeError in intake.inbox" in written
+    assert "Exception on [path] [GET]" in written
+    assert secret not in written
 
 
 # Form tokens: the exact expiry is encrypted, the day of purging is all that is clear.
