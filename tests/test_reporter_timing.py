@@ -219,6 +219,22 @@ def test_gc_keeps_a_blob_whose_row_is_committed_while_it_sweeps(
     assert blob.exists(), "gc deleted a blob whose row was committed during the sweep"
 
 
+def test_a_blob_whose_times_could_not_be_set_is_stored_and_set_by_gc(
+    intake: FlaskClient, database: Database, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(_store: LocalBlobStore, _blob_id: str, _day: object) -> None:
+        raise PermissionError("utime refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LocalBlobStore, "settle", refuse)
+        send_report(intake, [(b"evidence " * 100, "evidence.txt")])
+    assert file_time_findings([config.blob_dir]) != []
+    with database.session() as db:
+        done = collect_orphan_blobs(db, LocalBlobStore(config.blob_dir), STALE_UPLOAD)
+    assert (done.orphans, done.stale_pending, done.settled) == (0, 0, 1)
+    assert file_time_findings([config.blob_dir]) == []
+
+
 # The intake's own log.
 
 
