@@ -11,12 +11,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from redress import audit
-from redress.audit import SYSTEM, AuditAction
-from redress.store.models import AuditEvent, Caseworker, Role
+from redress.audit import REPORTER, SYSTEM, AuditAction
+from redress.store import clock
+from redress.store.models import AuditEvent, Caseworker, ReporterAuditEvent, Role
 from tests.helpers import Authenticator, console_login
 from tests.test_console_accounts import NEW, post, shown, sign_in, signed_in
 
 _ROW = re.compile(r'<tr id="entry-(\d+)"')
+_REPORTER_ROW = re.compile(r'<tr id="reporter-entry-(\d+)"')
 CASE_ID = "c" * 32
 
 
@@ -137,3 +139,33 @@ def test_every_account_action_in_the_console_reaches_the_audit_log(
         assert status == 200, action
         assert seqs, f"{action} is not in the log"
         assert page.count(f"<td>{action}</td>") == len(seqs)
+
+
+def test_reporter_entries_are_shown_beside_the_staff_chain_with_the_day_only(
+    console_app: Flask, make_caseworker, db: Session
+):
+    auditor, _ = signed_in(console_app, make_caseworker("aud", Role.AUDITOR))
+    audit.record(db, AuditAction.CASE_RECEIVED, REPORTER, case_id=CASE_ID, detail={"n": 1})
+    audit.record(db, AuditAction.CASE_RECEIVED, REPORTER, case_id="d" * 32, detail={"n": 2})
+    db.commit()
+    status, staff_seqs, page = entries(auditor)
+    assert status == 200
+    assert "The audit chain is intact" in page
+    assert "The reporter chain is intact" in page
+    assert _REPORTER_ROW.findall(page) == ["2", "1"]
+    assert f"<td>{clock.today().isoformat()}</td>" in page
+    assert "case.received" not in page.split('id="reporter-entries"')[0].split("<h2>Staff")[1]
+
+    _, _, page = entries(auditor, f"?case={CASE_ID}")
+    assert _REPORTER_ROW.findall(page) == ["1"]
+    aud_id = db.scalar(select(Caseworker.id).where(Caseworker.username == "aud"))
+    _, _, page = entries(auditor, f"?caseworker={aud_id}")
+    assert _REPORTER_ROW.findall(page) == []
+
+    db.execute(
+        update(ReporterAuditEvent).where(ReporterAuditEvent.seq == 1).values(detail='{"n":7}')
+    )
+    db.commit()
+    _, _, page = entries(auditor)
+    assert "The reporter chain is broken at entry 1</strong> (was altered)" in page
+    assert "The audit chain is intact" in page

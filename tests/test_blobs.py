@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -75,3 +75,44 @@ def test_sweep_spares_live_uploads(store: LocalBlobStore) -> None:
     old = time.time() - 16 * 60
     os.utime(store.pending_dir / live.blob_id, (old, old))
     assert store.sweep_pending(older_than=timedelta(minutes=15)) == 1
+
+
+# File times: the day only, once the blob's row is committed.
+
+
+def _day_start(day: date) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+
+
+def test_a_committed_blob_keeps_its_exact_time_until_settled(store: LocalBlobStore) -> None:
+    pending = store.create()
+    pending.file.write(b"ciphertext")
+    pending.commit()
+    path = store.path_for(pending.blob_id)
+    # Until its row is committed, its exact time keeps it from being taken for an old orphan.
+    assert abs(path.stat().st_mtime - time.time()) < 60
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    store.settle(pending.blob_id, yesterday)
+    assert (path.stat().st_mtime, path.stat().st_atime) == (_day_start(yesterday),) * 2
+    assert path.parent.stat().st_mtime == _day_start(yesterday)
+
+
+def test_directories_the_store_changes_keep_only_the_day(store: LocalBlobStore) -> None:
+    today = _day_start(datetime.now(UTC).date())
+    kept, dropped = store.create(), store.create()
+    kept.commit()
+    dropped.discard()
+    store.delete(kept.blob_id)
+    for directory in (store.root, store.pending_dir, store.path_for(kept.blob_id).parent):
+        assert directory.stat().st_mtime == today, directory
+
+
+def test_reading_a_blob_leaves_its_access_time(store: LocalBlobStore) -> None:
+    pending = store.create()
+    pending.file.write(b"ciphertext")
+    pending.commit()
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    store.settle(pending.blob_id, yesterday)
+    with store.open(pending.blob_id) as blob:
+        assert blob.read() == b"ciphertext"
+    assert store.path_for(pending.blob_id).stat().st_atime == _day_start(yesterday)

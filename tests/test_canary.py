@@ -19,6 +19,11 @@ every encoding tests/support/disk_scan.py knows, in:
   every file its processes hold open, read through /proc (which also shows unlinked temporary
   files a directory scan cannot see).
 
+After reporter actions the same tests also check invariant 2 at rest, with
+tests/support/timing_scan.py: no blob file or directory time, no line of the intake's logs, no
+clear date-time beside what reporters wrote and no place in the staff audit chain dates a
+reporter's action more precisely than the day.
+
 In-process tests also record, with an audit hook, every file the process opens for writing while
 it handles requests: nothing may be written outside the blob store, so plaintext cannot have been
 spooled to a temporary file that was unlinked before anyone could scan for it.
@@ -86,6 +91,12 @@ from tests.support.disk_scan import (
     open_regular_files,
     session_processes,
     walk_files,
+)
+from tests.support.timing_scan import (
+    audit_order_findings,
+    clear_time_findings,
+    file_time_findings,
+    log_file_findings,
 )
 
 MIB = 1024 * 1024
@@ -353,6 +364,19 @@ def assert_written_only_to_blobs(writes: WriteRecorder, config: Config) -> None:
     )
 
 
+def assert_day_precise(
+    stage: str, blob_dir: Path, log_dir: Path | None, database_url: str | None
+) -> None:
+    """Nothing on disk dates a reporter's action more precisely than the day (invariant 2):
+    blob files and directories, the intake's logs, clear times and the staff audit chain."""
+    found = file_time_findings([blob_dir])
+    if log_dir is not None:
+        found += log_file_findings(sorted(log_dir.glob("intake*.log")))
+    if database_url is not None:
+        found += clear_time_findings(database_url) + audit_order_findings(database_url)
+    assert not found, f"{stage}, dated more precisely than the day:\n  " + "\n  ".join(found)
+
+
 def blob_state(config: Config) -> tuple[list[str], list[str]]:
     """Committed blob ids and names of files in the pending directory."""
     store = LocalBlobStore(config.blob_dir)
@@ -571,6 +595,9 @@ def test_a_whole_conversation_leaves_nothing_readable(
     assert reporter_reply in console.get(case_path).get_data(as_text=True)
     assert len(blob_state(config)[0]) == 3
 
+    assert_day_precise(
+        "after the conversation", config.blob_dir, config.log_dir, config.database_url
+    )
     check.assert_clean("after the conversation")
 
 
@@ -634,6 +661,9 @@ def test_a_failure_while_storing_is_logged_without_secrets_and_undone(
     assert blob_state(config) == ([], []), "an orphaned blob was left behind"
     assert set(row_counts(database).values()) == {0}
     assert config.log_dir is not None
+    assert_day_precise(
+        "after a failure while storing", config.blob_dir, config.log_dir, config.database_url
+    )
     log = config.log_dir / "intake.log"
     assert "unhandled RuntimeError in intake.report" in log.read_text(encoding="utf-8")
     check.assert_clean("after a failure while storing a submission")
@@ -959,11 +989,28 @@ def test_a_real_server_keeps_nothing_readable(tmp_path: Path) -> None:
             ),
             "the abandoned upload's pending blob is removed",
         )
+        # A malformed request naming a path and an id: gunicorn itself logs it.
+        with socket.create_connection(("127.0.0.1", server.intake_port), timeout=10) as raw:
+            raw.sendall(b"BROKEN /inbox/files/" + b"ef" * 16 + b"?x=1\r\n\r\n")
+            assert raw.recv(4096).startswith(b"HTTP/1.1 400")
         check.assert_clean("under a real server, after the requests")
+        assert_day_precise(
+            "under a real server, after the requests", instance / "blobs", instance / "logs", None
+        )
 
     blobs = LocalBlobStore(instance / "blobs")
     assert len(list(blobs.ids())) == 1
     check.database_url = f"sqlite:///{instance / 'redress.sqlite3'}"
     check.assert_clean("under a real server, after it stopped")
+    assert_day_precise(
+        "under a real server, after it stopped",
+        instance / "blobs",
+        instance / "logs",
+        check.database_url,
+    )
+    captured = "".join(path.read_text(errors="replace") for path in server.output)
+    assert "Invalid request from ip=" not in captured, "gunicorn logged a sender's address"
+    intake_logs = "".join(path.read_text() for path in (instance / "logs").glob("intake*.log"))
+    assert "Invalid request" in intake_logs, "the malformed request was not logged at all"
     logs = [path.name for path in (instance / "logs").iterdir()]
     assert logs == [] or all(name.endswith(".log") for name in logs)

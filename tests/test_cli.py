@@ -6,6 +6,7 @@ import os
 import re
 import time
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -138,5 +139,58 @@ def test_blobs_gc_deletes_only_old_unreferenced_blobs(
     old = time.time() - 3600
     os.utime(store.path_for(orphan.blob_id), (old, old))
     status, out, _ = run(capsys, "--instance", str(path), "blobs", "gc")
-    assert (status, out) == (0, "Deleted 1 orphaned blob(s).\n")
+    assert (status, out) == (
+        0,
+        "Deleted 1 orphaned blob(s).\nDeleted 0 stale pending upload(s).\n",
+    )
     assert list(store.ids()) == [fresh.blob_id]
+
+
+def test_blobs_gc_counts_stale_pending_uploads_as_well_as_orphans(
+    instance: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = instance
+    store = LocalBlobStore(path / "blobs")
+    stale = store.create()
+    stale.file.write(os.urandom(1024 * 1024))
+    stale.file.close()
+    orphan = store.create()
+    orphan.commit()
+    old = time.time() - 3600
+    os.utime(store.pending_dir / stale.blob_id, (old, old))
+    os.utime(store.path_for(orphan.blob_id), (old, old))
+    status, out, _ = run(capsys, "--instance", str(path), "blobs", "gc")
+    assert status == 0
+    assert out == "Deleted 1 orphaned blob(s).\nDeleted 1 stale pending upload(s).\n"
+    assert list(store.ids()) == []
+    assert list(store.pending_dir.iterdir()) == []
+
+
+def test_purge_deletes_expired_sessions_and_form_tokens(
+    instance: tuple[Path, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crypto.keys import generate_keypair
+    from redress.keys import sessions
+    from redress.reporting import submission_tokens
+    from redress.store import clock
+    from redress.store.models import SessionApp
+
+    path, _ = instance
+    config = load_config(path, environ={})
+    database = Database(config.database_url)
+    with database.session() as db:
+        policy = sessions.SessionPolicy.for_app(SessionApp.INTAKE, config)
+        sessions.start_session(
+            db, policy, {"reporter": "r", "case": "c"}, generate_keypair().private
+        )
+        submission_tokens.remember_receipt(db, submission_tokens.new_token(), "RECEIPT")
+        db.commit()
+    database.dispose()
+    status, out, _ = run(capsys, "--instance", str(path), "purge")
+    assert (status, out) == (0, "Deleted 0 expired session record(s) and 0 form token(s).\n")
+    later = clock.utcnow() + timedelta(days=3)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    status, out, _ = run(capsys, "--instance", str(path), "purge")
+    assert (status, out) == (0, "Deleted 1 expired session record(s) and 1 form token(s).\n")

@@ -409,7 +409,7 @@ def test_reply_templates_are_managed_by_administrators_only(
 
 
 def expire_sessions(db: Session) -> None:
-    db.execute(update(SessionRecord).values(idle_expires_at=datetime(2000, 1, 1)))
+    db.execute(update(SessionRecord).values(purge_after=date(2000, 1, 1)))
     db.commit()
 
 

@@ -1,7 +1,9 @@
-"""Tests of the test infrastructure: skip-or-fail, throwaway PostgreSQL, headless Chromium."""
+"""Tests of the test infrastructure: skip-or-fail, throwaway PostgreSQL, headless Chromium, the
+timing scan of the canary tests."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from http import HTTPStatus
@@ -21,6 +23,7 @@ from tests.support.postgres import (
     fresh_database,
     throwaway_postgres,
 )
+from tests.support.timing_scan import DAY_SECONDS, file_time_findings, log_line_findings
 
 PAGE = b"""<!doctype html>
 <html lang="en">
@@ -180,3 +183,39 @@ def test_chromium_page_honours_javascript_setting(
             assert page.locator("#nojs").is_visible() is noscript_shown
     except BrowserUnavailable as exc:
         unavailable(str(exc))
+
+
+# The timing checks of the canary tests must find what they are meant to find.
+
+
+def test_timing_scan_finds_exact_file_times_but_not_day_starts(tmp_path: Path) -> None:
+    day_start = 1_700_000_000 - 1_700_000_000 % DAY_SECONDS
+    settled, exact = tmp_path / "settled", tmp_path / "exact"
+    settled.write_bytes(b"x")
+    exact.write_bytes(b"x")
+    os.utime(settled, (day_start, day_start))
+    os.utime(exact, (day_start, day_start + 37))
+    os.utime(tmp_path, (day_start, day_start))
+    found = file_time_findings([tmp_path])
+    assert len(found) == 1
+    assert str(exact) in found[0]
+    assert "modified" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("line", "what"),
+    [
+        ("2026-01-05 12:30:45,123 ERROR intake failed", "a time of day"),
+        ("2026-01-05 WARNING Invalid request from ip=192.0.2.7", "an IPv4 address"),
+        ("2026-01-05 WARNING from 2001:db8::7", "an IPv6 address"),
+        ("2026-01-05 DEBUG GET /inbox/files/x", "a request path"),
+        ("2026-01-05 DEBUG GET [path] ?next=x", "a query"),
+        ("2026-01-05 ERROR on " + "ab" * 16, "an id"),
+    ],
+)
+def test_timing_scan_finds_request_detail_in_log_lines(line: str, what: str) -> None:
+    [finding] = [found for found in log_line_findings(line, "log") if what in found]
+    assert "log line 1" in finding
+    assert log_line_findings("2026-01-05 ERROR intake unhandled RuntimeError", "log") == []
+    frame = '  File "/srv/redress/intake/views.py", line 3, in report'
+    assert log_line_findings(frame, "log") == []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 
 class AuditAction(enum.StrEnum):
-    # Reporters (recorded at day precision).
+    # Reporters (recorded in the reporter chain, at day precision: see REPORTER_ACTIONS).
     CASE_RECEIVED = "case.received"
     # Staff accounts and sign-in.
     ACCOUNT_CREATED = "account.created"
@@ -74,6 +74,9 @@ class AuditAction(enum.StrEnum):
     MEASURE_INTEGRITY_FAILED = "measure.integrity_failed"
     ATTACHMENT_INTEGRITY_FAILED = "attachment.integrity_failed"
 
+
+# What a reporter does: recorded in the reporter chain, with the day only.
+REPORTER_ACTIONS = frozenset({AuditAction.CASE_RECEIVED})
 
 # Actions that only read: the case timeline leaves them out (the audit log keeps them).
 READS = frozenset(

@@ -18,6 +18,7 @@ from crypto.streams import decrypt_stream
 from redress.cases.uploads import EncryptedUpload
 from redress.keys import contexts
 from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
+from redress.store import clock
 from redress.store.blobs import BlobStore
 from redress.store.models import Attachment, KeyKind
 
@@ -66,6 +67,7 @@ def attach_upload(
 ) -> Attachment:
     """Record an upload against a case: its file key and metadata encrypted under the case key."""
     upload.finish()
+    upload.stored_on = today
     meta = {
         "name": upload.filename,
         "type": upload.content_type,
@@ -91,22 +93,67 @@ def attach_upload(
     return attachment
 
 
-def collect_orphan_blobs(db: Session, store: BlobStore, older_than: timedelta) -> int:
-    """Delete committed blobs no attachment names (a worker died between writing the blob and
-    committing its row) and stale pending files; returns how many blobs were deleted.
+@dataclass(frozen=True)
+class BlobCollection:
+    """What :func:`collect_orphan_blobs` did."""
 
-    Only blobs older than `older_than` are considered, so a submission being committed right
-    now is never touched.
+    # Committed blobs no attachment names (a worker died between the blob and its row).
+    orphans: int
+    # Uploads left half-received in the pending directory by a worker that died.
+    stale_pending: int
+    # Blobs whose row is committed but whose file times were still exact (written before
+    # file times were set to the day, or by a worker that died just after its commit).
+    settled: int
+
+
+def collect_orphan_blobs(db: Session, store: BlobStore, older_than: timedelta) -> BlobCollection:
+    """Delete committed blobs no attachment names and stale pending files, and set the times of
+    committed blobs still carrying an exact one to their row's day; returns the counts.
+
+    Only blobs unchanged for `older_than` are candidates, and each candidate is looked up again
+    after the listing: a blob whose row is committed while this runs is set to its row's day,
+    which may be long past, and must not be taken for an old orphan.
     """
     cutoff = time.time() - older_than.total_seconds()
-    referenced = set(db.scalars(select(Attachment.blob_id)))
-    deleted = 0
+    days = {
+        blob_id: day for blob_id, day in db.execute(select(Attachment.blob_id, Attachment.added_on))
+    }
+    db.rollback()  # end the read: the second look must see rows committed since
+    candidates: list[str] = []
+    settle: list[tuple[str, date]] = []
     for blob_id in list(store.ids()):
-        if blob_id not in referenced and store.modified_at(blob_id) < cutoff:
+        try:
+            modified = store.modified_at(blob_id)
+        except FileNotFoundError:
+            continue
+        day = days.get(blob_id)
+        if day is None and modified < cutoff:
+            candidates.append(blob_id)
+        elif day is not None and modified != clock.day_start_timestamp(day):
+            settle.append((blob_id, day))
+    still_named = _named(db, candidates)
+    db.rollback()
+    orphans = 0
+    for blob_id in candidates:
+        if blob_id not in still_named:
             store.delete(blob_id)
-            deleted += 1
-    store.sweep_pending(older_than)
-    return deleted
+            orphans += 1
+    for blob_id, day in settle:
+        try:
+            store.settle(blob_id, day)
+        except FileNotFoundError:
+            continue
+    stale = store.sweep_pending(older_than)
+    return BlobCollection(orphans=orphans, stale_pending=stale, settled=len(settle))
+
+
+def _named(db: Session, blob_ids: list[str]) -> set[str]:
+    """Which of these blobs an attachment names now."""
+    named: set[str] = set()
+    for start in range(0, len(blob_ids), 500):
+        batch = blob_ids[start : start + 500]
+        named.update(db.scalars(select(Attachment.blob_id).where(Attachment.blob_id.in_(batch))))
+    return named
 
 
 def _view(attachment: Attachment, case_key: bytes) -> AttachmentView:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -77,6 +78,8 @@ class EncryptedUpload:
         )
         self._finished = False
         self.committed = False
+        # The day its attachment row records (set by redress.cases.attachments.attach_upload).
+        self.stored_on: date | None = None
 
     # The file-object surface the multipart parser uses.
     def writable(self) -> bool:
@@ -156,7 +159,11 @@ class EncryptedUpload:
 
 
 def commit_with_uploads(db: Session, store: BlobStore, uploads: Sequence[EncryptedUpload]) -> None:
-    """Make the blobs durable, then commit the rows naming them; on any failure undo both."""
+    """Make the blobs durable, then commit the rows naming them; on any failure undo both.
+
+    Once the rows are committed, each attached blob keeps only the day of its row as its file
+    times (:meth:`redress.store.blobs.LocalBlobStore.settle`).
+    """
     try:
         for upload in uploads:
             upload.commit()
@@ -169,3 +176,12 @@ def commit_with_uploads(db: Session, store: BlobStore, uploads: Sequence[Encrypt
             else:
                 upload.discard()
         raise
+    for upload in uploads:
+        if upload.stored_on is None:
+            continue
+        try:
+            store.settle(upload.blob_id, upload.stored_on)
+        except OSError:
+            # The rows are stored: failing now would tell the sender nothing was. The blob keeps
+            # its exact time until `redress blobs gc` sets it to its row's day.
+            continue

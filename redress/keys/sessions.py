@@ -1,16 +1,20 @@
 """Key-holding sessions: an unlocked private key kept server-side, encrypted under a cookie key.
 
-The cookie carries a random session id and a random session key. The database keeps only a
-digest of the id, the expiry times and the payload (subject and private key) encrypted under the
-session key. Neither a database dump nor the cookie alone yields the private key, and any number
-of app workers can share the store. Logout and expiry delete the record.
+The cookie carries a random session id and a random session key. The database keeps a digest of
+the id, the payload (subject, private key and the exact idle and absolute expiry) encrypted under
+the session key, and in clear only the day from which the record is certainly expired
+(``purge_after``), which depends on the day the session began and nothing else. Neither a database
+dump nor the cookie alone yields the private key or says when a reporter came or last made a
+request, and any number of app workers can share the store. Logout and expiry (checked when the
+cookie returns) delete the record; records whose cookie never returns are deleted from their
+purge day on, whenever a session starts and by `redress purge`.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -24,7 +28,8 @@ from redress.store.config import Config
 from redress.store.models import SessionApp, SessionRecord
 
 _ID_DOMAIN = b"redress-session-id"
-# Reporter sessions keep their expiry in coarse slots so no exact activity time is stored.
+# A reporter session's idle expiry moves in 5-minute steps, so its record is rewritten at most
+# once per step rather than on every request.
 REPORTER_TIME_SLOT_MINUTES = 5
 
 
@@ -81,9 +86,38 @@ class SessionPolicy:
             return clock.round_up(moment, REPORTER_TIME_SLOT_MINUTES)
         return moment
 
+    def purge_after(self) -> date:
+        """For a session beginning today: the day from which its record has certainly expired."""
+        return clock.purge_day(self.absolute + timedelta(minutes=REPORTER_TIME_SLOT_MINUTES))
+
+
+@dataclass(frozen=True)
+class _Expiry:
+    idle: datetime
+    absolute: datetime
+
+    def passed(self, now: datetime) -> bool:
+        return now >= self.idle or now >= self.absolute
+
 
 def _record_id(token: SessionToken) -> str:
     return digest(bytes.fromhex(token.session_id), domain=_ID_DOMAIN).hex()
+
+
+def _seal(
+    token: SessionToken,
+    record_id: str,
+    subject: dict[str, str],
+    private_key: bytes,
+    expiry: _Expiry,
+) -> bytes:
+    payload = {
+        "subject": subject,
+        "key": private_key.hex(),
+        "idle_expires": expiry.idle.isoformat(),
+        "absolute_expires": expiry.absolute.isoformat(),
+    }
+    return seal_record(token.session_key, payload, contexts.session_payload(record_id))
 
 
 def start_session(
@@ -94,18 +128,22 @@ def start_session(
     *,
     caseworker_id: str | None = None,
 ) -> SessionToken:
+    """A new session record (in the caller's transaction), and the token for the cookie.
+
+    Records past their purge day, of visitors who never came back or signed out, go first.
+    """
+    purge_expired(db)
     token = SessionToken(secrets.token_hex(32), random_key())
     record_id = _record_id(token)
-    payload = {"subject": subject, "key": private_key.hex()}
     now = clock.utcnow()
+    expiry = _Expiry(policy.stamp(now + policy.idle), policy.stamp(now + policy.absolute))
     db.add(
         SessionRecord(
             id=record_id,
             app=policy.app,
             caseworker_id=caseworker_id,
-            payload=seal_record(token.session_key, payload, contexts.session_payload(record_id)),
-            idle_expires_at=policy.stamp(now + policy.idle),
-            absolute_expires_at=policy.stamp(now + policy.absolute),
+            payload=_seal(token, record_id, subject, private_key, expiry),
+            purge_after=policy.purge_after(),
         )
     )
     return token
@@ -115,22 +153,31 @@ def load_session(db: Session, policy: SessionPolicy, token: SessionToken) -> Ses
     """The session's subject and key, extending its idle expiry; None if gone or expired."""
     record_id = _record_id(token)
     record = db.get(SessionRecord, record_id)
-    now = clock.utcnow()
     if record is None or record.app is not policy.app:
         return None
-    if now >= record.idle_expires_at or now >= record.absolute_expires_at:
+    now = clock.utcnow()
+    if record.purge_after <= now.date():
         db.delete(record)
         return None
     try:
         payload = open_record(
             token.session_key, record.payload, contexts.session_payload(record_id)
         )
-        data = SessionData(subject=payload["subject"], private_key=bytes.fromhex(payload["key"]))
+        subject = payload["subject"]
+        private_key = bytes.fromhex(payload["key"])
+        expiry = _Expiry(
+            datetime.fromisoformat(payload["idle_expires"]),
+            datetime.fromisoformat(payload["absolute_expires"]),
+        )
+        data = SessionData(subject=subject, private_key=private_key)
     except (UnreadableRecordError, KeyError, TypeError, ValueError):
         return None
-    idle_expiry = min(policy.stamp(now + policy.idle), record.absolute_expires_at)
-    if idle_expiry != record.idle_expires_at:
-        record.idle_expires_at = idle_expiry
+    if expiry.passed(now):
+        db.delete(record)
+        return None
+    extended = _Expiry(min(policy.stamp(now + policy.idle), expiry.absolute), expiry.absolute)
+    if extended != expiry:
+        record.payload = _seal(token, record_id, subject, private_key, extended)
     return data
 
 
@@ -139,10 +186,6 @@ def end_session(db: Session, token: SessionToken) -> None:
 
 
 def purge_expired(db: Session) -> int:
-    now = clock.utcnow()
-    result = db.execute(
-        delete(SessionRecord).where(
-            (SessionRecord.idle_expires_at <= now) | (SessionRecord.absolute_expires_at <= now)
-        )
-    )
+    """Delete (in the caller's transaction) every record past its purge day; how many."""
+    result = db.execute(delete(SessionRecord).where(SessionRecord.purge_after <= clock.today()))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -17,8 +17,10 @@ from redress.export.recipient_keys import (
     read_private_key_file,
     write_private_key_file,
 )
+from redress.keys import sessions
 from redress.platform.instance import InstanceExistsError, NewInstance, create_instance
 from redress.platform.serve import serve
+from redress.reporting import submission_tokens
 from redress.staff import accounts, totp
 from redress.store.blobs import STALE_UPLOAD, LocalBlobStore
 from redress.store.config import ConfigError, load_config
@@ -90,18 +92,24 @@ def _caseworker_add(args: argparse.Namespace) -> int:
     return 0
 
 
+_CHAIN_NAMES = {audit.STAFF_CHAIN: "The audit log", audit.REPORTER_CHAIN: "The reporter chain"}
+
+
 def _audit_verify(args: argparse.Namespace) -> int:
+    """Verify both chains in one snapshot of the database, while the apps go on writing."""
     config = load_config(_instance_path(args))
     database = Database(config.database_url)
     try:
         with database.session() as db:
-            problem = audit.verify_chain(db)
+            state = audit.verify_chains(db)
     finally:
         database.dispose()
-    if problem is None:
+    if not state.problems:
         print("The audit log is intact.")
         return 0
-    print(f"The audit log is broken at entry {problem.seq}: {problem.reason}.", file=sys.stderr)
+    for problem in state.problems:
+        name = _CHAIN_NAMES[problem.chain]
+        print(f"{name} is broken at entry {problem.seq}: {problem.reason}.", file=sys.stderr)
     return 1
 
 
@@ -110,10 +118,28 @@ def _blobs_gc(args: argparse.Namespace) -> int:
     database = Database(config.database_url)
     try:
         with database.session() as db:
-            deleted = collect_orphan_blobs(db, LocalBlobStore(config.blob_dir), STALE_UPLOAD)
+            done = collect_orphan_blobs(db, LocalBlobStore(config.blob_dir), STALE_UPLOAD)
     finally:
         database.dispose()
-    print(f"Deleted {deleted} orphaned blob(s).")
+    print(f"Deleted {done.orphans} orphaned blob(s).")
+    print(f"Deleted {done.stale_pending} stale pending upload(s).")
+    if done.settled:
+        print(f"Set the file times of {done.settled} blob(s) to their day.")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    """Delete session records and form tokens past their purge day (run daily from a timer)."""
+    config = load_config(_instance_path(args))
+    database = Database(config.database_url)
+    try:
+        with database.session() as db:
+            records = sessions.purge_expired(db)
+            tokens = submission_tokens.purge_expired(db)
+            db.commit()
+    finally:
+        database.dispose()
+    print(f"Deleted {records} expired session record(s) and {tokens} form token(s).")
     return 0
 
 
@@ -218,15 +244,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit_parser = commands.add_parser("audit", help="the audit log")
     audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="recompute the hash chain").set_defaults(
-        handler=_audit_verify
-    )
+    audit_commands.add_parser(
+        "verify", help="recompute both hash chains (staff and reporter) in one snapshot"
+    ).set_defaults(handler=_audit_verify)
 
     blobs = commands.add_parser("blobs", help="blob storage maintenance")
     blobs_commands = blobs.add_subparsers(dest="blobs_command", required=True)
     blobs_commands.add_parser(
-        "gc", help="delete blobs no attachment refers to (left by crashed workers)"
+        "gc",
+        help="delete blobs no attachment refers to and stale pending uploads (left by crashed "
+        "workers); set committed blobs' file times to their day",
     ).set_defaults(handler=_blobs_gc)
+
+    commands.add_parser(
+        "purge", help="delete expired session records and form tokens (run daily from a timer)"
+    ).set_defaults(handler=_purge)
 
     export = commands.add_parser("export", help="encrypted case exports (recipient side)")
     export_commands = export.add_subparsers(dest="export_command", required=True)

@@ -5,22 +5,27 @@ digest, the receipt encrypted with a key derived from the token itself. A second
 submission (a double click, a reload) finds that row, stores nothing, and shows the same receipt,
 decrypted with the token it carries. The server never holds the token at rest, so a copy of the
 database cannot read the pending receipt. When the reporter confirms the receipt, the encrypted
-receipt is erased and the row only marks the form as spent; rows expire after 15 minutes.
+receipt is erased and the row only marks the form as spent.
+
+A pending receipt is offered again for 15 minutes; that exact expiry is encrypted with it. In
+clear the row keeps only the day from which it has certainly expired (``purge_after``, a function
+of the day it was stored), so it dates the submission to the day. A confirmed form stays spent
+until that day. Rows are deleted from their purge day on, when the next report is stored and by
+`redress purge`.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from crypto.digests import digest
-from crypto.errors import CryptoError
-from crypto.fields import decrypt_field, encrypt_field
 from redress.keys import contexts
+from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
 from redress.store import clock
 from redress.store.models import SubmissionToken
 
@@ -56,35 +61,55 @@ def token_id(token: str) -> str:
     return digest(_raw(token), domain=_ID_DOMAIN).hex()
 
 
+def _key(token: str) -> bytes:
+    return digest(_raw(token), domain=_KEY_DOMAIN)
+
+
 def remember_receipt(db: Session, token: str, receipt: str) -> None:
     """Add (in the caller's transaction) the receipt for a second copy of this form."""
     row_id = token_id(token)
-    key = digest(_raw(token), domain=_KEY_DOMAIN)
+    expires = clock.utcnow() + LIFETIME
     db.add(
         SubmissionToken(
             id=row_id,
-            encrypted_receipt=encrypt_field(
-                key, receipt.encode(), contexts.pending_receipt(row_id)
+            encrypted_receipt=seal_record(
+                _key(token),
+                {"receipt": receipt, "expires": expires.isoformat()},
+                contexts.pending_receipt(row_id),
             ),
-            expires_at=clock.round_up(clock.utcnow() + LIFETIME, 5),
+            purge_after=clock.purge_day(LIFETIME),
         )
     )
 
 
+def _forget(db: Session, row: SubmissionToken) -> None:
+    """The form's row has expired: delete it now, so the form can be stored again."""
+    db.delete(row)
+    db.flush()
+
+
 def check_unused(db: Session, token: str) -> None:
-    """Raise AlreadySubmittedError if this form was stored within the last minutes."""
+    """Raise AlreadySubmittedError if this form was stored within the last minutes, or was
+    stored and its receipt confirmed (the form is spent until its row's purge day)."""
     row_id = token_id(token)
     row = db.get(SubmissionToken, row_id, populate_existing=True)
-    if row is None or row.expires_at <= clock.utcnow():
+    if row is None:
+        return
+    if row.purge_after <= clock.today():
+        _forget(db, row)
         return
     if not row.encrypted_receipt:
         raise AlreadySubmittedError(None)
-    key = digest(_raw(token), domain=_KEY_DOMAIN)
     try:
-        receipt = decrypt_field(key, row.encrypted_receipt, contexts.pending_receipt(row_id))
-    except CryptoError:
+        pending = open_record(_key(token), row.encrypted_receipt, contexts.pending_receipt(row_id))
+        receipt = str(pending["receipt"])
+        expires = datetime.fromisoformat(pending["expires"])
+    except (UnreadableRecordError, KeyError, TypeError, ValueError):
         raise AlreadySubmittedError(None) from None
-    raise AlreadySubmittedError(receipt.decode())
+    if expires <= clock.utcnow():
+        _forget(db, row)
+        return
+    raise AlreadySubmittedError(receipt)
 
 
 def mark_confirmed(db: Session, row_id: str) -> None:
@@ -94,5 +119,7 @@ def mark_confirmed(db: Session, row_id: str) -> None:
     )
 
 
-def purge_expired(db: Session) -> None:
-    db.execute(delete(SubmissionToken).where(SubmissionToken.expires_at <= clock.utcnow()))
+def purge_expired(db: Session) -> int:
+    """Delete (in the caller's transaction) every row past its purge day; how many."""
+    result = db.execute(delete(SubmissionToken).where(SubmissionToken.purge_after <= clock.today()))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -2,7 +2,12 @@
 
 from redress.store.models.access import CaseExclusion, DisclosureRequest, DisclosureStatus
 from redress.store.models.attachment import Attachment
-from redress.store.models.audit import AuditEvent, AuditHead
+from redress.store.models.audit import (
+    AuditEvent,
+    AuditHead,
+    ReporterAuditEvent,
+    ReporterAuditHead,
+)
 from redress.store.models.base import Base, new_id
 from redress.store.models.case import Case, CaseField, CaseKey
 from redress.store.models.caseworker import Caseworker
@@ -57,6 +62,8 @@ __all__ = [
     "RecoveryCode",
     "ReplyTemplate",
     "Reporter",
+    "ReporterAuditEvent",
+    "ReporterAuditHead",
     "Role",
     "SessionApp",
     "SessionRecord",

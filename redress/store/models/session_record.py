@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,7 +21,9 @@ class SessionRecord(Base):
     caseworker_id: Mapped[str | None] = mapped_column(
         ForeignKey("caseworkers.id", ondelete="CASCADE"), default=None, index=True
     )
-    # Subject and private key, encrypted under the session key that only the cookie holds.
+    # Subject, private key and the exact idle and absolute expiry, encrypted under the session
+    # key that only the cookie holds.
     payload: Mapped[bytes] = mapped_column(LargeBinary)
-    idle_expires_at: Mapped[datetime] = mapped_column(index=True)
-    absolute_expires_at: Mapped[datetime]
+    # The day from which the record has certainly expired and is deleted: a function of the day
+    # the session began, so it dates a visit to the day only.
+    purge_after: Mapped[date] = mapped_column(index=True)
