@@ -13,7 +13,7 @@ The chain encodings are written out here rather than imported, so this revision 
 what it meant when later code changes (docs/crypto-format.md §13).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004_receiving_team
 """
 
 from __future__ import annotations
