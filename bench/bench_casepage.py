@@ -118,7 +118,7 @@ def _fill_thread(app: Flask, account: NewAccount, case_id: str, sizes: Sizes) ->
                 caseworker_id=account.caseworker_id if author is Author.CASEWORKER else None,
                 today=clock.today(),
             )
-            commit_with_uploads(db, app.extensions["redress"].blobs, uploads)
+            commit_with_uploads(db, app.extensions["redress"].blobs)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from redress.store.models import Attachment, AuditEvent, Case, Message, Reporter
 from tests.helpers import (
     Authenticator,
     case_ids,
+    confirm_receipt,
     change_passphrase,
     console_login,
     csrf_token,
@@ -302,3 +303,24 @@ def test_ten_thousand_fields_are_refused(intake: FlaskClient, db: Session) -> No
     assert response.status_code == 413
     assert_clean_page(response.get_data(as_text=True))
     assert stored_rows(db)["Case"] == 0
+
+
+def test_a_refused_reply_leaves_no_file_behind(
+    intake: FlaskClient, db: Session, config: Config
+) -> None:
+    """Files sent with a reply that is refused (text over its limit) are dropped with it."""
+    receipt = receipt_from(submit_report(intake, "a report"))
+    confirm_receipt(intake, receipt)
+    before = blob_files(config)
+    refused = intake.post(
+        "/inbox",
+        data={
+            "csrf_token": csrf_token(intake, "/inbox"),
+            "text": "x" * 50_001,
+            "attachments": [(io.BytesIO(b"evidence bytes"), "evidence.txt")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 400
+    assert blob_files(config) == before
+    assert db.scalar(select(func.count()).select_from(Attachment)) == 0

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from crypto.errors import CryptoError
 from crypto.fields import decrypt_field, encrypt_field
 from crypto.streams import decrypt_stream
-from redress.cases.uploads import EncryptedUpload
+from redress.cases.uploads import EncryptedUpload, note_attached
 from redress.keys import contexts
 from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
 from redress.store import clock
@@ -68,6 +68,7 @@ def attach_upload(
     """Record an upload against a case: its file key and metadata encrypted under the case key."""
     upload.finish()
     upload.stored_on = today
+    note_attached(db, upload)
     meta = {
         "name": upload.filename,
         "type": upload.content_type,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from crypto.keys import random_key
@@ -158,12 +158,37 @@ class EncryptedUpload:
             self._pending.discard()
 
 
-def commit_with_uploads(db: Session, store: BlobStore, uploads: Sequence[EncryptedUpload]) -> None:
-    """Make the blobs durable, then commit the rows naming them; on any failure undo both.
+# Where a session keeps the uploads its transaction attached to rows (see attach).
+_ATTACHED = "redress.attached_uploads"
+
+
+def note_attached(db: Session, upload: EncryptedUpload) -> None:
+    """Remember that this transaction writes a row naming the upload, so that the upload's blob
+    is committed with it; a rollback forgets it (the upload is then discarded with the request)."""
+    db.info.setdefault(_ATTACHED, []).append(upload)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_attached(session: Session, _previous: object) -> None:
+    session.info.pop(_ATTACHED, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _refuse_rows_without_their_files(session: Session) -> None:
+    # A row naming a blob must never be committed before the blob: commit_with_uploads does both.
+    if session.info.get(_ATTACHED):
+        raise RuntimeError("attached uploads are committed with commit_with_uploads")
+
+
+def commit_with_uploads(db: Session, store: BlobStore) -> None:
+    """Make the blobs of the uploads this transaction attached durable, then commit the rows
+    naming them; on any failure undo both. Uploads that were received but not attached (a
+    refused form) are left to be discarded.
 
     Once the rows are committed, each attached blob keeps only the day of its row as its file
     times (:meth:`redress.store.blobs.LocalBlobStore.settle`).
     """
+    uploads: list[EncryptedUpload] = db.info.pop(_ATTACHED, [])
     try:
         for upload in uploads:
             upload.commit()

@@ -49,8 +49,7 @@ def received_uploads() -> list[EncryptedUpload]:
 
 def commit() -> None:
     """Commit the request's work: the files the domain attached, then the rows naming them."""
-    attached = [upload for upload in received_uploads() if upload.finished]
-    commit_with_uploads(db(), services().blobs, attached)
+    commit_with_uploads(db(), services().blobs)
 
 
 def close_db(_error: BaseException | None) -> None:
