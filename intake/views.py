@@ -17,7 +17,7 @@ from intake.forms import (
     ReplyForm,
     ReportForm,
 )
-from intake.limits import kdf_slot, limits
+from intake.limits import kdf_slot, limits, login_attempt, new_challenge
 from redress.cases.attachments import DamagedFileError
 from redress.i18n.languages import LANGUAGES
 from redress.i18n.questions import QUESTIONS
@@ -27,6 +27,7 @@ from redress.keys.sessions import SessionPolicy
 from redress.reporting import receipts, reporters, submission_tokens, submissions
 from redress.reporting.cleaning import clean_uploads
 from redress.reporting.submission_tokens import AlreadySubmittedError
+from redress.reporting.throttle import Busy
 from redress.store.models import CaseStatus, SessionApp
 from redress.web import (
     begin_key_session,
@@ -39,6 +40,7 @@ from redress.web import (
     services,
     uploads,
 )
+from redress.web.headers import allow_own_scripts
 from redress.web.language import LANGUAGE_COOKIE
 
 blueprint = Blueprint("intake", __name__)
@@ -231,25 +233,36 @@ def confirm_receipt() -> ResponseReturnValue:
     return render_template("confirm.html", form=form), status
 
 
+def _login_page(form: ReceiptForm, status: int, busy: Busy | None = None) -> ResponseReturnValue:
+    """The login form, with a fresh proof-of-work challenge and its script when one is offered;
+    when busy, with the typed code kept so that pressing Continue again is enough."""
+    form.challenge.data, form.proof.data = new_challenge(), ""
+    if form.challenge.data:
+        allow_own_scripts()
+    page = render_template("login.html", form=form, busy=busy is not None)
+    return page, status, {"Retry-After": str(busy.retry_after)} if busy else {}
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     form = ReceiptForm()
     if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return render_template("login.html", form=form), status
+        return _login_page(form, 400 if form.is_submitted() else 200)
     try:
         normalised = receipts.checked(form.receipt.data)
     except receipts.MistypedReceiptError as error:
         form.receipt.errors.append(RECEIPT_PROBLEMS[error.reason])
-        return render_template("login.html", form=form), 400
-    budget = limits().failed_receipts
-    budget.check()
-    with kdf_slot():
-        identity = reporters.find_reporter(db(), services().config, normalised)
+        return _login_page(form, 400)
+    try:
+        # The proof (if any) is checked before any Argon2id work: one HMAC and one SHA-256.
+        with login_attempt(form.proof_of_work()) as attempt:
+            identity = reporters.find_reporter(db(), services().config, normalised)
+            attempt.failed = identity is None
+    except Busy as busy:
+        return _login_page(form, 503, busy)
     if identity is None:
-        budget.spend()
         form.receipt.errors.append(WRONG_RECEIPT)
-        return render_template("login.html", form=form), 401
+        return _login_page(form, 401)
     _log_in(identity)
     return redirect(url_for("intake.inbox"))
 
