@@ -120,6 +120,7 @@ class Logins:
     served: int = 0  # redirected to their inbox
     busy: int = 0  # 503
     other: Counter[str] = field(default_factory=Counter)  # anything else, which is a failure
+    seconds: list[float] = field(default_factory=list)  # POST sent to answer received
 
     @property
     def attempts(self) -> int:
@@ -187,8 +188,9 @@ class LoginFlood:
             return
         while not self._stop.is_set():
             started = time.monotonic()
-            result = self.log_in(receipt, proven)
+            result, seconds = self.log_in(receipt, proven)
             with self.outcome.lock:
+                logins.seconds.append(seconds)
                 if result == "served":
                     logins.served += 1
                 elif result == "busy":
@@ -197,26 +199,30 @@ class LoginFlood:
                     logins.other[result] += 1
             self._stop.wait(max(0.0, self.plan.real_every - (time.monotonic() - started)))
 
-    def log_in(self, receipt: str, proven: bool) -> str:
-        """One real login from a fresh browser session: "served", "busy" or what went wrong."""
+    def log_in(self, receipt: str, proven: bool) -> tuple[str, float]:
+        """One real login from a fresh browser session: "served", "busy" or what went wrong, and
+        the seconds from sending the form to its answer."""
+        sent = time.monotonic()
         try:
             page = exchange(self.port, "GET", "/login", {})
             csrf = _CSRF.search(page.body)
             if page.status != 200 or not csrf:
-                return f"login page {page.status}"
+                return f"login page {page.status}", 0.0
             form = {"csrf_token": csrf[1], "receipt": receipt}
             challenge = _CHALLENGE.search(page.body)
             if challenge:
                 # A JavaScript-off browser sends the challenge with an empty proof field.
                 form |= {"challenge": challenge[1], "proof": solve(challenge[1]) if proven else ""}
+            sent = time.monotonic()
             reply = exchange(self.port, "POST", "/login", page.cookies, form)
         except (OSError, http.client.HTTPException) as error:
-            return type(error).__name__
+            return type(error).__name__, time.monotonic() - sent
+        seconds = time.monotonic() - sent
         if reply.status == 302 and (reply.location or "").endswith("/inbox"):
-            return "served"
+            return "served", seconds
         if reply.status == 503:
-            return "busy"
-        return f"status {reply.status}"
+            return "busy", seconds
+        return f"status {reply.status}", seconds
 
     def run(self, js_off: list[str], proven: list[str]) -> FloodOutcome:
         """Flood for the plan's seconds while the reporters with these receipts log in."""
@@ -246,7 +252,8 @@ class LoginFlood:
             thread.start()
         self._stop.wait(max(0.0, start - time.monotonic()) + self.plan.seconds)
         self._stop.set()
+        # Nothing new is sent from now on; what is under way is waited for and counted.
+        self.outcome.flood_seconds = time.monotonic() - start
         for thread in flooders + reporters:
             thread.join(timeout=REQUEST_TIMEOUT + 5)
-        self.outcome.flood_seconds = time.monotonic() - start
         return self.outcome
