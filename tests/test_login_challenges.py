@@ -59,6 +59,21 @@ def failing_counter(challenge: str, bits: int) -> str:
     return str(counter)
 
 
+def test_the_known_answer_in_crypto_format_md() -> None:
+    """docs/crypto-format.md §15's test vector."""
+    challenges = LoginChallenges(bytes(32), 8, clock=lambda: 1_700_000_000.0)
+    challenge = (
+        "1.8.1700000400.00112233445566778899aabbccddeeff."
+        "6e3be127f5230fdd3ab0191d0a1c2ea7decfa58c3764bc0a14ce061755bf258d"
+    )
+    assert solve(challenge) == "99"
+    assert hashlib.sha256(f"{challenge}.99".encode()).hexdigest() == (
+        "003b8fcc25a50e4960a6bc897e0d46a217b4bc1ee427a866b07b03f5c2f733d5"
+    )
+    assert challenges.check(challenge, "99") == "00112233445566778899aabbccddeeff"
+    assert challenges.check(challenge, "98") is None
+
+
 def test_a_valid_proof_is_accepted_once(challenges: LoginChallenges) -> None:
     challenge, counter = solved(challenges)
     assert challenges.redeem(challenge, counter)
