@@ -10,13 +10,14 @@ intake (``intake.limits``) builds these, per server process:
   each further event is slowed down progressively — one at a time: while one request sits out its
   delay, others are refused at once, so waiting requests never occupy the server's threads and
   cheap pages stay responsive — and past the hard limit every event is refused.
-- :class:`Lane` is how receipt logins are admitted: slots and a bounded queue of its own, and a
-  :class:`FailureBudget` that refills continuously, so a flood of wrong receipts is served at a
-  steady rate instead of spending a minute's budget in seconds and locking everyone out for the
-  rest of it. Only failures count: a right receipt gives its allowance back. :class:`LoginLanes`
-  holds two lanes, one for logins without a proof of work and one for logins with a valid proof
-  (redress.reporting.challenges), so a flood that does not do the work cannot crowd out those
-  that do; a proven login finding its lane full falls back to the other.
+- :class:`Lane` is how receipt logins are admitted: slots and a bounded queue of its own (when it
+  is full, a newcomer takes a random waiter's place), and a :class:`FailureBudget` that refills
+  continuously, so a flood of wrong receipts is served at a steady rate instead of spending a
+  minute's budget in seconds and locking everyone out for the rest of it. Only failures count: a
+  right receipt gives its allowance back. :class:`LoginLanes` holds two lanes, one for logins
+  without a proof of work and one for logins with a valid proof (redress.reporting.challenges),
+  so a flood that does not do the work cannot crowd out those that do; a proven login that gets
+  no place in its lane (every slot deriving, nobody waiting) goes to the other.
 - :class:`SharedLogins` is the policy before lanes (logins take slots from the submissions' pool
   and count failures in minute windows), kept as the baseline bench/bench_flood.py measures.
 
