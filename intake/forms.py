@@ -140,7 +140,18 @@ class ReceiptForm(Form):
         ],
         description=_l("The code you were given when you sent your report, like ABCD-EFGH-…"),
     )
+    # The optional proof of work (redress.reporting.challenges): the page's script fills `proof`;
+    # with JavaScript off it stays empty and the login is served without priority.
+    challenge = HiddenField()
+    proof = HiddenField()
     submit = SubmitField(_l("Continue"))
+
+    def proof_of_work(self) -> tuple[str, str] | None:
+        """(challenge, counter) when the browser sent a proof, unchecked."""
+        challenge, proof = self.challenge.data, self.proof.data
+        if isinstance(challenge, str) and isinstance(proof, str) and challenge and proof:
+            return challenge, proof
+        return None
 
 
 class ReplyForm(Form):

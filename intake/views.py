@@ -18,7 +18,7 @@ from intake.forms import (
     ReplyForm,
     ReportForm,
 )
-from intake.limits import kdf_slot, limits
+from intake.limits import kdf_slot, limits, login_attempt, new_challenge
 from redress.cases.attachments import DamagedFileError
 from redress.i18n.languages import LANGUAGES
 from redress.i18n.questions import QUESTIONS
@@ -28,6 +28,7 @@ from redress.keys.sessions import SessionPolicy
 from redress.reporting import receipts, reporters, submission_tokens, submissions
 from redress.reporting.cleaning import clean_uploads
 from redress.reporting.submission_tokens import AlreadySubmittedError
+from redress.reporting.throttle import Busy
 from redress.store.models import CaseStatus, SessionApp
 from redress.web import (
     begin_key_session,
@@ -40,6 +41,7 @@ from redress.web import (
     services,
     uploads,
 )
+from redress.web.headers import allow_own_scripts
 from redress.web.language import LANGUAGE_COOKIE
 
 blueprint = Blueprint("intake", __name__)
@@ -249,14 +251,27 @@ def confirm_receipt() -> ResponseReturnValue:
     return render_template("confirm.html", form=form), status
 
 
+def _login_page(
+    form: ReceiptForm, status: int, busy: Busy | None = None, carried: str | None = None
+) -> ResponseReturnValue:
+    """The login form, with a fresh proof-of-work challenge and its script when one is offered;
+    when busy, with the typed code kept so that pressing Continue again is enough; with a reply
+    carried over an ended session (intake/expired.py), kept in the page."""
+    form.challenge.data, form.proof.data = new_challenge(), ""
+    if form.challenge.data:
+        allow_own_scripts()
+    page = render_template("login.html", form=form, busy=busy is not None, carried=carried)
+    return page, status, {"Retry-After": str(busy.retry_after)} if busy else {}
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     form = ReceiptForm()
     # A reply typed before the session ended, carried in this page only (intake/expired.py).
     carried = kept_reply(request.form.get(CARRIED_REPLY))
 
-    def again(status: int) -> ResponseReturnValue:
-        return render_template("login.html", form=form, carried=carried), status
+    def again(status: int, busy: Busy | None = None) -> ResponseReturnValue:
+        return _login_page(form, status, busy, carried)
 
     if not form.validate_on_submit():
         return again(400 if form.is_submitted() else 200)
@@ -265,12 +280,14 @@ def login() -> ResponseReturnValue:
     except receipts.MistypedReceiptError as error:
         form.receipt.errors.append(RECEIPT_PROBLEMS[error.reason])
         return again(400)
-    budget = limits().failed_receipts
-    budget.check()
-    with kdf_slot():
-        identity = reporters.find_reporter(db(), services().config, normalised)
+    try:
+        # The proof (if any) is checked before any Argon2id work: one HMAC and one SHA-256.
+        with login_attempt(form.proof_of_work()) as attempt:
+            identity = reporters.find_reporter(db(), services().config, normalised)
+            attempt.failed = identity is None
+    except Busy as busy:
+        return again(503, busy)
     if identity is None:
-        budget.spend()
         form.receipt.errors.append(WRONG_RECEIPT)
         return again(401)
     _log_in(identity)

@@ -19,8 +19,8 @@ from redress.store.models import Attachment, AuditEvent, Case, Message, Reporter
 from tests.helpers import (
     Authenticator,
     case_ids,
-    confirm_receipt,
     change_passphrase,
+    confirm_receipt,
     console_login,
     csrf_token,
     receipt_from,

@@ -16,6 +16,8 @@ module on free loopback ports; headless Chromium (Debian's, via tests/support/br
   with the keyboard alone, every control taking focus in order; each focused element shows a
   focus indicator with enough contrast.
 - Reflow: no page scrolls sideways on a 320 px phone screen or at 200% zoom.
+- With JavaScript on (Tor Browser "Standard"), the login page's own script solves its proof of
+  work under the page's Content-Security-Policy, and the login it sends carries a valid proof.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from babel.support import Translations
@@ -40,7 +42,9 @@ from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
 from redress.i18n.languages import LANGUAGES, RIGHT_TO_LEFT
+from redress.reporting.challenges import LoginChallenges
 from redress.staff import totp
+from redress.store.config import load_config
 from tests.support.axe import (
     PageSnapshot,
     audit,
@@ -50,6 +54,7 @@ from tests.support.axe import (
     replay,
 )
 from tests.support.browser import launched_browser
+from tests.support.login_flood import create_receipts
 from tests.support.servers import (
     REPO_ROOT,
     RunningCommand,
@@ -106,6 +111,7 @@ class Instance:
     console: str
     password: str
     totp_secret: str
+    path: Path
 
 
 def printed_value(output: str, name: str) -> str:
@@ -133,6 +139,7 @@ def redress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
             console,
             printed_value(added.stdout, "password"),
             printed_value(added.stdout, "TOTP secret"),
+            instance,
         )
     finally:
         survivors = command.stop()
@@ -821,3 +828,32 @@ def test_focus_is_visible(walk: Walk, browser: Browser) -> None:
         for problem, where in problems.items()
     ]
     assert not problems, f"focus not clearly visible ({walk.language}):\n" + "\n".join(report)
+
+
+def test_login_with_javascript_sends_a_valid_proof(browser: Browser, redress: Instance) -> None:
+    """The optional proof of work, computed by intake/static/proof.js in the browser."""
+    port = int(urlsplit(redress.intake).port or 0)
+    [receipt] = create_receipts(port, 1)
+    config = load_config(redress.path, environ={})
+    challenges = LoginChallenges(config.secrets.intake_secret_key, config.login_proof_bits)
+    context = browser.new_context(java_script_enabled=True)
+    requested: list[str] = []
+    console: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: console.append(message.text))
+        page.goto(f"{redress.intake}login")
+        expect(page.locator("input[name=proof]")).not_to_have_value("", timeout=SLOW_MS)
+        page.get_by_label("Your receipt code", exact=True).fill(receipt)
+        with page.expect_request(lambda request: request.method == "POST") as posting:
+            page.get_by_role("button", name="Continue").click()
+        page.wait_for_url(f"{redress.intake}inbox", timeout=SLOW_MS)
+        form = parse_qs(posting.value.post_data or "")
+    finally:
+        context.close()
+    assert form["receipt"] == [receipt]
+    assert challenges.check(form["challenge"][0], form["proof"][0]) is not None
+    assert [url for url in requested if not url.startswith(redress.intake)] == []
+    assert f"{redress.intake}static/proof.js" in requested
+    assert [text for text in console if "Content Security Policy" in text] == []

@@ -38,10 +38,14 @@ def test_environment_overrides_settings(instance: Path) -> None:
             "REDRESS_HTTPS": "yes",
             "REDRESS_SESSION_IDLE_MINUTES": "10",
             "REDRESS_DATABASE_URL": "postgresql://u@/db?host=/run/pg",
+            "REDRESS_LOGIN_PROOF_BITS": "0",
+            "REDRESS_LOGIN_LANES": "false",
         },
     )
     assert config.https
     assert config.session_idle_minutes == 10
+    assert config.login_proof_bits == 0
+    assert not config.login_lanes
     assert config.database_url == "postgresql+psycopg://u@/db?host=/run/pg"
 
 
@@ -52,6 +56,11 @@ def test_environment_overrides_settings(instance: Path) -> None:
         ("REDRESS_SESSION_IDLE_MINUTES", "0", "must be greater than zero"),
         ("REDRESS_HTTPS", "maybe", "must be true or false"),
         ("REDRESS_DATABASE_URL", "mysql://x", "must be an sqlite: or postgresql: URL"),
+        ("REDRESS_LOGIN_PROOF_BITS", "25", "must be 0 \\(off\\) to 24"),
+        ("REDRESS_LOGIN_PROOF_BITS", "-1", "must be 0 \\(off\\) to 24"),
+        ("REDRESS_LOGIN_PROOF_BITS", "many", "must be a whole number"),
+        ("REDRESS_LOGIN_KDF_SLOTS", "0", "must be greater than zero"),
+        ("REDRESS_LOGIN_LANES", "maybe", "must be true or false"),
     ],
 )
 def test_bad_values_fail_at_start_naming_the_setting(

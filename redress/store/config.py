@@ -19,6 +19,8 @@ from crypto.params import KDF_PARAMS, RECEIPT_KDF_PARAMS, KdfParams
 
 INSTANCE_FILE = "redress.toml"
 MIB = 1024 * 1024
+# Each bit doubles a browser's work: 24 bits is minutes in a browser without a JIT.
+MAX_PROOF_BITS = 24
 
 
 class ConfigError(Exception):
@@ -52,11 +54,22 @@ class Config:
     feedback_days: int = 90
     max_submission_bytes: int = 2048 * MIB
     max_file_bytes: int = 500 * MIB
-    # Intake flood limits, per server process (see redress/throttle.py).
-    kdf_slots: int = 2
-    kdf_queue: int = 2
-    failed_receipts_per_minute: int = 60
+    # Intake flood limits, per server process (see redress/reporting/throttle.py).
+    # Submissions' own Argon2id pool:
+    kdf_slots: int = 1
+    kdf_queue: int = 1
     submissions_per_minute: int = 30
+    # Each of the two receipt-login lanes (without and with a proof of work) has this many
+    # slots, queue places and wrong receipts per minute (refilled continuously):
+    login_kdf_slots: int = 1
+    login_kdf_queue: int = 1
+    failed_receipts_per_minute: int = 300
+    # Leading zero bits of the login page's optional proof of work; 0 turns the proven lane and
+    # its script off.
+    login_proof_bits: int = 16
+    # False restores the policy before login lanes (one pool, minute windows, no proof), as the
+    # baseline bench/bench_flood.py measures; not for production.
+    login_lanes: bool = True
     kdf: KdfParams = KDF_PARAMS
     receipt_kdf: KdfParams = RECEIPT_KDF_PARAMS
     testing: bool = False
@@ -69,6 +82,16 @@ def _positive_int(name: str, value: Any) -> int:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
     if number <= 0:
         raise ConfigError(f"{name} must be greater than zero, got {number}")
+    return number
+
+
+def _proof_bits(name: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if not 0 <= number <= MAX_PROOF_BITS:
+        raise ConfigError(f"{name} must be 0 (off) to {MAX_PROOF_BITS}, got {number}")
     return number
 
 
@@ -118,6 +141,10 @@ _SETTINGS: dict[str, Callable[[str, Any], Any]] = {
     "kdf_queue": _positive_int,
     "failed_receipts_per_minute": _positive_int,
     "submissions_per_minute": _positive_int,
+    "login_kdf_slots": _positive_int,
+    "login_kdf_queue": _positive_int,
+    "login_proof_bits": _proof_bits,
+    "login_lanes": _boolean,
 }
 
 
