@@ -2,11 +2,17 @@
 
 Store and integration tests ask for `config` (or the apps built from it); it is parametrised over
 both engines, so each such test runs twice. Argon2 runs with cheap parameters here only.
+
+The Alembic migrations run once per test session (per xdist worker) and engine, into a template:
+each test gets a fresh copy of it (SQLite: a copy of the migrated file; PostgreSQL: a database
+created from the template database). Tests marked ``migrations`` get an empty database migrated
+for real instead.
 """
 
 from __future__ import annotations
 
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +34,14 @@ from tests.support.availability import unavailable
 from tests.support.instance import throwaway_config
 from tests.support.postgres import (
     PostgresUnavailable,
+    TemplateCopies,
     drop_database,
     fresh_database,
     throwaway_postgres,
 )
 
 ENGINES = ["sqlite", "postgresql"]
+TEMPLATE_DATABASE = "redress_template"
 
 
 @pytest.fixture(scope="session")
@@ -45,20 +53,51 @@ def postgres_admin_url() -> Iterator[str]:
         unavailable(f"PostgreSQL: {error}")
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to head, copied for each test that needs a database."""
+    path = tmp_path_factory.mktemp("template") / "redress.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    # upgrade() closed every connection, so the file is complete: no -wal or -shm beside it.
+    assert not [extra for extra in path.parent.iterdir() if extra != path]
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_copies(postgres_admin_url: str) -> Iterator[TemplateCopies]:
+    """Copies of a PostgreSQL database migrated to head, one for each test that needs one."""
+    upgrade(fresh_database(postgres_admin_url, TEMPLATE_DATABASE))
+    copies = TemplateCopies(postgres_admin_url, TEMPLATE_DATABASE)
+    yield copies
+    copies.close()
+
+
 @pytest.fixture(params=ENGINES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database on each engine."""
+    """A fresh, migrated database on each engine: a copy of the session's template, or, for
+    tests marked ``migrations``, an empty database the migrations run on."""
+    real_migrations = request.node.get_closest_marker("migrations") is not None
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'redress.sqlite3'}"
-        upgrade(url)
+        path = tmp_path / "redress.sqlite3"
+        url = f"sqlite:///{path}"
+        if real_migrations:
+            upgrade(url)
+        else:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield url
         return
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    name = f"redress_{secrets.token_hex(6)}"
-    url = fresh_database(admin_url, name)
-    upgrade(url)
+    if real_migrations:
+        admin_url = request.getfixturevalue("postgres_admin_url")
+        name = f"redress_{secrets.token_hex(6)}"
+        url = fresh_database(admin_url, name)
+        upgrade(url)
+        yield url
+        drop_database(admin_url, name)
+        return
+    copies: TemplateCopies = request.getfixturevalue("postgres_copies")
+    url = copies.take()
     yield url
-    drop_database(admin_url, name)
+    copies.give_back(url)
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from tests.helpers import (
 INTEGRITY = "failed an integrity check"
 
 
+@pytest.mark.migrations
 def test_migrations_match_the_models(database: Database) -> None:
     with database.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)

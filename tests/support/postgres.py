@@ -17,10 +17,12 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -105,9 +107,72 @@ def fresh_database(admin_url: str, name: str) -> str:
 def drop_database(admin_url: str, name: str) -> None:
     """Drop database ``name`` if it exists, disconnecting any sessions still using it."""
     with psycopg.connect(_libpq_conninfo(admin_url), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        conn.execute(_drop_statement(name))
+
+
+def _drop_statement(name: str) -> sql.Composed:
+    return sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+
+
+class TemplateCopies:
+    """Fresh databases, each a copy of one template database (which nobody may be connected to).
+
+    ``CREATE DATABASE ... TEMPLATE`` copies the whole catalogue and takes a noticeable fraction of
+    a second, so the next copy is made in a background thread while the current test runs, and
+    used ones are dropped there too. One admin connection, used by that thread only, does both.
+    A failure in the background is raised by the next :meth:`take` or by :meth:`close`.
+    """
+
+    def __init__(self, admin_url: str, template: str) -> None:
+        self.admin_url = admin_url
+        self.template = template
+        self._admin = psycopg.connect(_libpq_conninfo(admin_url), autocommit=True)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="template-copies")
+        self._next = self._worker.submit(self._create)
+        self._drops: list[Future[None]] = []
+
+    def _create(self) -> str:
+        name = f"redress_{secrets.token_hex(6)}"
+        self._admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(self.template)
+            )
         )
+        return name
+
+    def _drop(self, name: str) -> None:
+        self._admin.execute(_drop_statement(name))
+
+    def _check_drops(self, wait: bool = False) -> None:
+        pending = []
+        for drop in self._drops:
+            if wait or drop.done():
+                drop.result()
+            else:
+                pending.append(drop)
+        self._drops = pending
+
+    def take(self) -> str:
+        """The SQLAlchemy URL of a new copy of the template, for the caller alone."""
+        self._check_drops()
+        name = self._next.result()
+        self._next = self._worker.submit(self._create)
+        return _with_database(self.admin_url, name)
+
+    def give_back(self, url: str) -> None:
+        """Drop a database :meth:`take` made (in the background)."""
+        name = make_url(url).database
+        assert name is not None
+        self._drops.append(self._worker.submit(self._drop, name))
+
+    def close(self) -> None:
+        """Drop the copy made in advance and wait for every drop; disconnect."""
+        try:
+            self._drops.append(self._worker.submit(self._drop, self._next.result()))
+            self._check_drops(wait=True)
+        finally:
+            self._worker.shutdown(wait=True)
+            self._admin.close()
 
 
 @contextmanager
