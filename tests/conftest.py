@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy.orm import Session
 
 from caseworker import create_app as create_console
@@ -125,9 +126,30 @@ def db(database: Database) -> Iterator[Session]:
         yield session
 
 
+class CompiledTemplates(BytecodeCache):
+    """Compiled Jinja templates kept for the session, so each test's new app does not parse and
+    compile every template again. Jinja checks each entry against its template's source, and
+    one cache serves only apps made by one factory, whose Jinja environments are configured
+    alike: a cached template is exactly what the app would have compiled itself."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._compiled:
+            bucket.bytecode_from_string(self._compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = {"intake": CompiledTemplates(), "console": CompiledTemplates()}
+
+
 @pytest.fixture
 def intake_app(config: Config) -> Iterator[Flask]:
     app = create_intake(config)
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES["intake"]
     yield app
     app.extensions["redress"].database.dispose()
 
@@ -135,6 +157,7 @@ def intake_app(config: Config) -> Iterator[Flask]:
 @pytest.fixture
 def console_app(config: Config) -> Iterator[Flask]:
     app = create_console(config)
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES["console"]
     yield app
     app.extensions["redress"].database.dispose()
 
