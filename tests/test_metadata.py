@@ -570,13 +570,28 @@ for name, data in samples.items():
     result = clean(data, name, "")
     print(name, result.cleaned, result.reason)
 print("tempdir unchanged", set(os.listdir(tempfile.gettempdir())) == before)
+print("tempdir", tempfile.gettempdir())
 """
 
 
-def test_cleaning_writes_nothing_to_disk() -> None:
-    """Every cleaner still succeeds when the process may not write a single byte to a file."""
+def test_cleaning_writes_nothing_to_disk(tmp_path: Path) -> None:
+    """Every cleaner still succeeds when the process may not write a single byte to a file.
+
+    The process gets a temporary directory of its own (TMPDIR), so the listing it compares holds
+    only what the cleaners could have made, never a file of another test running meanwhile.
+    """
+    tempdir = tmp_path / "tmp"
+    tempdir.mkdir()
     done = subprocess.run(
-        [sys.executable, "-c", _NO_WRITES], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", _NO_WRITES],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tempdir)},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lines = done.stdout.splitlines()
-    assert lines == [f"{name} True None" for name in all_samples()] + ["tempdir unchanged True"]
+    assert lines == [f"{name} True None" for name in all_samples()] + [
+        "tempdir unchanged True",
+        f"tempdir {tempdir}",
+    ]
