@@ -32,8 +32,13 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 		echo "npm not found: the axe-core accessibility tests will be skipped"; \
 	fi
 
+# The tests run in parallel, one pytest-xdist worker per core (PYTEST_WORKERS=0: in one process).
+# --dist loadgroup keeps the tests of one xdist_group (a module sharing one server) on one worker;
+# tests marked serial run while no other test does (tests/support/serial.py).
+PYTEST_WORKERS ?= auto
+
 test: $(STAMP) $(AXE)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

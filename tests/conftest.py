@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -40,9 +42,49 @@ from tests.support.postgres import (
     fresh_database,
     throwaway_postgres,
 )
+from tests.support.serial import MARKER as SERIAL
+from tests.support.serial import SessionLock
 
 ENGINES = ["sqlite", "postgresql"]
 TEMPLATE_DATABASE = "redress_template"
+
+
+# Serial tests under pytest-xdist (tests/support/serial.py): the controller makes the lock's
+# directory and hands it to each worker; each worker wraps every test in the lock.
+
+_LOCK_DIRECTORY = pytest.StashKey[Path]()
+_SESSION_LOCK = pytest.StashKey[SessionLock]()
+_LOCK_INPUT = "redress_session_lock"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    config = node.config
+    if _LOCK_DIRECTORY not in config.stash:
+        config.stash[_LOCK_DIRECTORY] = Path(tempfile.mkdtemp(prefix="redress-tests-lock-"))
+    node.workerinput[_LOCK_INPUT] = str(config.stash[_LOCK_DIRECTORY])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workerinput = getattr(config, "workerinput", {})
+    if _LOCK_INPUT in workerinput:
+        config.stash[_SESSION_LOCK] = SessionLock(Path(workerinput[_LOCK_INPUT]))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _LOCK_DIRECTORY in config.stash:
+        shutil.rmtree(config.stash[_LOCK_DIRECTORY], ignore_errors=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    lock = item.config.stash.get(_SESSION_LOCK, None)
+    if lock is None:
+        return (yield)
+    with lock.exclusive() if item.get_closest_marker(SERIAL) else lock.shared():
+        return (yield)
 
 
 @pytest.fixture(scope="session")

@@ -63,7 +63,9 @@ from tests.support.servers import (
     start_serving,
 )
 
-pytestmark = pytest.mark.browser
+# The module shares one server, browser and signed-in console (module-scoped fixtures) and counts
+# the cases on that server: under pytest-xdist (--dist loadgroup) it runs on one worker.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-intake")]
 
 TRANSLATIONS = REPO_ROOT / "redress" / "i18n" / "translations"
 LANGUAGE_CODES = tuple(LANGUAGES)  # en, es, fr, ar

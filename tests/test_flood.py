@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from crypto.fields import decrypt_field
@@ -450,6 +451,9 @@ def stored_markers(instance: Instance) -> tuple[Counter[str], int]:
     return markers, len(cases)
 
 
+# Timing is part of what is checked (the probe's latency): no other test may compete for the
+# cores meanwhile (tests/support/serial.py).
+@pytest.mark.serial
 def test_flood_of_logins_and_submissions(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
