@@ -8,6 +8,10 @@ every file it made, also when the body raised.
 Set ``REDRESS_TEST_POSTGRES_URL`` to an SQLAlchemy URL to use an existing server instead; its role
 must be allowed to create databases.
 
+When ``REDRESS_TEST_RUN_ID`` is set (``.ci/run`` sets it), it is written to ``run-id`` in the
+cluster's directory, so a clean-up after a killed run can stop the clusters of that run and no
+other: several test runs may share one machine and its temporary directory.
+
 PostgreSQL refuses to run as root, so when the tests run as root the server binaries run as the
 ``postgres`` system user, which owns the temporary directory.
 """
@@ -31,6 +35,8 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 URL_ENV = "REDRESS_TEST_POSTGRES_URL"
+RUN_ID_ENV = "REDRESS_TEST_RUN_ID"
+RUN_ID_FILE = "run-id"  # .ci/run reads it
 SUPERUSER = "redress"
 DATABASE = "redress_test"
 TEMP_PREFIX = "redress-pg-"  # .ci/run looks for leftover clusters under this prefix
@@ -192,6 +198,9 @@ def throwaway_postgres() -> Iterator[str]:
     prefix, uid = _runas_prefix()
 
     base = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+    run_id = os.environ.get(RUN_ID_ENV)
+    if run_id:
+        (base / RUN_ID_FILE).write_text(f"{run_id}\n")
     data, sockets, log = base / "data", base / "sockets", base / "server.log"
     sockets.mkdir()
     if uid is not None:
