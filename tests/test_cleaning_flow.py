@@ -19,7 +19,7 @@ from tests.helpers import (
     receipt_from,
     report_form,
 )
-from tests.test_metadata import jpeg_with_exif
+from tests.support.samples import jpeg_with_exif
 
 FILE_LINK = "/files/"
 

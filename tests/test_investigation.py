@@ -48,7 +48,7 @@ from tests.helpers import (
     receipt_from,
     submit_report,
 )
-from tests.test_metadata import jpeg_with_exif
+from tests.support.samples import jpeg_with_exif
 
 NEW = "a long and new passphrase"
 NOTE = "Supplier invoice 4471 matches the reporter's dates"

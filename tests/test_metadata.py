@@ -1,4 +1,5 @@
-"""Metadata removal: every sample file is built here, in memory, never read from disk."""
+"""Metadata removal: every sample file is built in memory (tests/support/samples.py), never read
+from disk."""
 
 from __future__ import annotations
 
@@ -15,208 +16,33 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from PIL import Image, ImageOps, PngImagePlugin
-from PIL.ExifTags import GPS, IFD, Base
+from PIL import Image, ImageOps
+from PIL.ExifTags import IFD, Base
 
 from redress.reporting import metadata
 from redress.reporting.metadata import MAX_CLEAN_BYTES, clean
 from redress.reporting.metadata import tiff as tiff_cleaner
+from tests.support.samples import (
+    DOCX_OTHERS,
+    ODT_MIMETYPE,
+    ODT_OTHERS,
+    all_samples,
+    camera_exif,
+    docx_with_properties,
+    gif_with_comment,
+    jpeg_with_exif,
+    odt_with_meta,
+    pdf_with_info,
+    picture,
+    png_with_text,
+    tiff_with_tags,
+    webp_with_exif,
+    zip_of,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRETS = [b"Jane Whistle", b"Canon", b"EOS 5D", b"ACME Surveillance", b"51.5"]
 PHOTO_LABELS = {"GPS location", "camera make and model", "date taken", "author"}
-
-
-# ---------------------------------------------------------------- sample files
-
-
-def _picture(size: tuple[int, int] = (40, 20), mode: str = "RGB") -> Image.Image:
-    image = Image.new(mode, size)
-    image.putdata(
-        [(x * 6 % 256, y * 12 % 256, 90)[: len(mode)] for y in range(20) for x in range(40)]
-    )
-    return image
-
-
-def _exif(orientation: int = 6) -> Image.Exif:
-    exif = Image.Exif()
-    exif[Base.Make] = "Canon"
-    exif[Base.Model] = "EOS 5D"
-    exif[Base.Artist] = "Jane Whistle"
-    exif[Base.Orientation] = orientation
-    exif.get_ifd(IFD.Exif)[Base.DateTimeOriginal] = "2024:05:01 10:00:00"
-    exif.get_ifd(IFD.GPSInfo).update(
-        {
-            GPS.GPSLatitudeRef: "N",
-            GPS.GPSLatitude: (51.5, 30.0, 0.0),
-            GPS.GPSLongitudeRef: "W",
-            GPS.GPSLongitude: (0.0, 7.0, 0.0),
-        }
-    )
-    return exif
-
-
-def jpeg_with_exif() -> bytes:
-    out = io.BytesIO()
-    _picture().save(out, "JPEG", quality=90, exif=_exif())
-    return out.getvalue()
-
-
-def png_with_text() -> bytes:
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Author", "Jane Whistle")
-    info.add_itxt("Comment", "taken at ACME Surveillance")
-    out = io.BytesIO()
-    _picture().save(out, "PNG", pnginfo=info, exif=_exif(orientation=1))
-    return out.getvalue()
-
-
-def gif_with_comment() -> bytes:
-    frames = [_picture().convert("P"), _picture((40, 20)).rotate(180).convert("P")]
-    out = io.BytesIO()
-    frames[0].save(
-        out, "GIF", save_all=True, append_images=frames[1:], loop=0, duration=100,
-        comment=b"Jane Whistle",
-    )  # fmt: skip
-    return out.getvalue()
-
-
-def webp_with_exif() -> bytes:
-    out = io.BytesIO()
-    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">Jane Whistle</x:xmpmeta>'
-    _picture().save(out, "WEBP", lossless=True, exif=_exif(orientation=1), xmp=xmp)
-    return out.getvalue()
-
-
-def tiff_with_tags() -> bytes:
-    tags = {Base.Artist: "Jane Whistle", Base.Make: "Canon", Base.Software: "ACME Surveillance"}
-    out = io.BytesIO()
-    _picture().save(out, "TIFF", tiffinfo=tags, compression="tiff_lzw")
-    return out.getvalue()
-
-
-def pdf_with_info(pages: int = 2) -> bytes:
-    pdf = pikepdf.new()
-    for _ in range(pages):
-        pdf.add_blank_page()
-    pdf.trailer.Info = pdf.make_indirect(
-        pikepdf.Dictionary(
-            Author="Jane Whistle", Creator="ACME Surveillance", Producer="Canon", Title="Memo"
-        )
-    )
-    xmp = (
-        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
-        b'22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/">'
-        b"<dc:creator><rdf:Seq><rdf:li>Jane Whistle</rdf:li></rdf:Seq></dc:creator>"
-        b"</rdf:Description></rdf:RDF></x:xmpmeta>"
-    )
-    for holder in (pdf.Root, pdf.pages[0].obj):
-        holder.Metadata = pdf.make_stream(xmp, Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
-
-
-Stamp = tuple[int, int, int, int, int, int]
-
-
-def _zip(members: list[tuple[str, bytes]], when: Stamp = (2024, 5, 1, 9, 30, 0)) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, content in members:
-            info = zipfile.ZipInfo(name, date_time=when)
-            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            archive.writestr(info, content)
-    return out.getvalue()
-
-
-DOCX_CORE = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cp:coreProperties '
-    b'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-    b'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-    b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>Jane Whistle</dc:creator>'
-    b"<cp:lastModifiedBy>Jane Whistle</cp:lastModifiedBy>"
-    b'<dcterms:created xsi:type="dcterms:W3CDTF">2024-05-01T09:30:00Z</dcterms:created>'
-    b"</cp:coreProperties>"
-)
-DOCX_APP = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://schemas'
-    b'.openxmlformats.org/officeDocument/2006/extended-properties"><Pages>1</Pages>'
-    b"<Company>ACME Surveillance</Company></Properties>"
-)
-DOCX_CUSTOM = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://schemas'
-    b'.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxml'
-    b'formats.org/officeDocument/2006/docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-'
-    b'08002B2CF9AE}" pid="2" name="Department"><vt:lpwstr>ACME Surveillance</vt:lpwstr>'
-    b"</property></Properties>"
-)
-DOCX_OTHERS = [
-    (
-        "[Content_Types].xml",
-        b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
-        b'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>'
-        b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
-        b'officedocument.wordprocessingml.document.main+xml"/></Types>',
-    ),
-    (
-        "_rels/.rels",
-        b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats'
-        b'.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxml'
-        b'formats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"'
-        b"/></Relationships>",
-    ),
-    (
-        "word/document.xml",
-        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-        b"<w:body><w:p><w:r><w:t>The report.</w:t></w:r></w:p></w:body></w:document>",
-    ),
-]
-
-
-def docx_with_properties(picture: bytes = b"") -> bytes:
-    media = [("word/media/image1.jpeg", picture)] if picture else []
-    parts = [
-        ("docProps/core.xml", DOCX_CORE),
-        ("docProps/app.xml", DOCX_APP),
-        ("docProps/custom.xml", DOCX_CUSTOM),
-    ]
-    return _zip(DOCX_OTHERS + parts + media, when=(1980, 1, 1, 0, 0, 0))
-
-
-ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
-ODT_OTHERS = [
-    ("content.xml", b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:'
-     b'xmlns:office:1.0" office:version="1.3"><office:body/></office:document-content>'),
-    ("META-INF/manifest.xml", b'<manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
-     b'opendocument:xmlns:manifest:1.0" manifest:version="1.3"/>'),
-]  # fmt: skip
-ODT_META = (
-    b'<?xml version="1.0" encoding="UTF-8"?><office:document-meta xmlns:office="urn:oasis:names:'
-    b'tc:opendocument:xmlns:office:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:'
-    b'1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" office:version="1.3"><office:meta>'
-    b"<meta:initial-creator>Jane Whistle</meta:initial-creator><dc:creator>Jane Whistle"
-    b'</dc:creator><meta:document-statistic meta:page-count="1"/></office:meta>'
-    b"</office:document-meta>"
-)
-
-
-def odt_with_meta() -> bytes:
-    return _zip([("mimetype", ODT_MIMETYPE), *ODT_OTHERS, ("meta.xml", ODT_META)])
-
-
-def all_samples() -> dict[str, bytes]:
-    """One cleanable file of each kind (also used by the no-disk-writes check in a subprocess)."""
-    return {
-        "photo.jpg": jpeg_with_exif(),
-        "screen.png": png_with_text(),
-        "anim.gif": gif_with_comment(),
-        "photo.webp": webp_with_exif(),
-        "scan.tiff": tiff_with_tags(),
-        "memo.pdf": pdf_with_info(),
-        "memo.docx": docx_with_properties(jpeg_with_exif()),
-        "memo.odt": odt_with_meta(),
-    }
 
 
 def _exif_of(data: bytes) -> dict[int, object]:
@@ -258,7 +84,7 @@ def test_jpeg_loses_exif_but_not_a_pixel_or_its_orientation() -> None:
 def test_jpeg_comment_xmp_icc_and_trailing_data_are_removed() -> None:
     out = io.BytesIO()
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">Jane Whistle</x:xmpmeta>'
-    _picture().save(out, "JPEG", comment=b"Jane Whistle", xmp=xmp, icc_profile=b"ICC Canon")
+    picture().save(out, "JPEG", comment=b"Jane Whistle", xmp=xmp, icc_profile=b"ICC Canon")
     original = out.getvalue() + b"hidden second picture: Canon"
     result = clean(original, "photo.jpg", "image/jpeg")
     assert result.removed == (
@@ -274,7 +100,7 @@ def test_jpeg_comment_xmp_icc_and_trailing_data_are_removed() -> None:
 
 def test_upright_jpeg_keeps_no_exif_at_all() -> None:
     out = io.BytesIO()
-    _picture().save(out, "JPEG", exif=_exif(orientation=1))
+    picture().save(out, "JPEG", exif=camera_exif(orientation=1))
     result = clean(out.getvalue(), "photo.jpg", "image/jpeg")
     assert b"Exif\x00\x00" not in result.data
     assert set(result.removed) == PHOTO_LABELS
@@ -389,7 +215,7 @@ def test_pdf_loses_info_and_every_xmp_stream() -> None:
     _assert_no_secrets(result.data)
 
 
-def test_jpeg_pictures_inside_a_pdf_lose_their_exif() -> None:
+def test_jpeg_pictures_inside_a_pdf_lose_theircamera_exif() -> None:
     pdf = pikepdf.new()
     pdf.add_blank_page()
     photo = pdf.make_stream(
@@ -455,7 +281,7 @@ def test_excel_saved_in_folder_is_removed() -> None:
         b'<workbook xmlns:x15ac="http://schemas.microsoft.com/office/spreadsheetml/2010/11/ac">'
         b'<x15ac:absPath url="C:\\Users\\jane.whistle\\Documents\\"/><sheets/></workbook>'
     )
-    original = _zip([*DOCX_OTHERS, ("xl/workbook.xml", workbook)], when=(1980, 1, 1, 0, 0, 0))
+    original = zip_of([*DOCX_OTHERS, ("xl/workbook.xml", workbook)], when=(1980, 1, 1, 0, 0, 0))
     result = clean(original, "book.xlsx", "")
     assert result.removed == ("file locations",)
     assert _members(result.data)["xl/workbook.xml"] == b'<workbook xmlns:x15ac="http://schemas.'\
@@ -480,16 +306,16 @@ def test_odt_meta_is_emptied_and_mimetype_stays_first_and_stored() -> None:
 
 
 def test_signed_odt_is_not_cleaned() -> None:
-    signed = _zip([("mimetype", ODT_MIMETYPE), ("META-INF/documentsignatures.xml", b"<sig/>")])
+    signed = zip_of([("mimetype", ODT_MIMETYPE), ("META-INF/documentsignatures.xml", b"<sig/>")])
     assert clean(signed, "memo.odt", "").reason == "digitally signed"
 
 
 def test_archives_that_expand_too_much_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    many = _zip([("[Content_Types].xml", b"")] + [(f"m{n}", b"") for n in range(10_001)])
+    many = zip_of([("[Content_Types].xml", b"")] + [(f"m{n}", b"") for n in range(10_001)])
     assert clean(many, "many.docx", "").reason == "too large to clean"
     assert metadata.MAX_ARCHIVE_EXPANSION == 4 * MAX_CLEAN_BYTES
     monkeypatch.setattr(metadata, "MAX_ARCHIVE_EXPANSION", 1024 * 1024)
-    bomb = _zip([*DOCX_OTHERS, ("word/media/big.bin", bytes(1024 * 1024))])
+    bomb = zip_of([*DOCX_OTHERS, ("word/media/big.bin", bytes(1024 * 1024))])
     assert len(bomb) < 10_000
     result = clean(bomb, "bomb.docx", "")
     assert (result.cleaned, result.reason, result.data) == (False, "too large to clean", bomb)
@@ -503,7 +329,7 @@ def test_archives_that_expand_too_much_are_refused(monkeypatch: pytest.MonkeyPat
     [
         (os.urandom(4096), "random.bin"),
         (b"Dear investigator,\nJane Whistle\n", "letter.txt"),
-        (_zip([("notes.txt", b"Jane Whistle")]), "notes.zip"),
+        (zip_of([("notes.txt", b"Jane Whistle")]), "notes.zip"),
         (b"", "empty.jpg"),
     ],
 )
@@ -551,7 +377,7 @@ def test_type_comes_from_the_content_not_the_name() -> None:
 
 def test_a_file_with_nothing_to_remove_is_cleaned_with_nothing_listed() -> None:
     out = io.BytesIO()
-    _picture().save(out, "PNG")
+    picture().save(out, "PNG")
     result = clean(out.getvalue(), "plain.png", "image/png")
     assert (result.cleaned, result.removed, result.data) == (True, (), out.getvalue())
 
@@ -561,7 +387,7 @@ def test_a_file_with_nothing_to_remove_is_cleaned_with_nothing_listed() -> None:
 _NO_WRITES = """
 import os, resource, signal, sys, tempfile
 from redress.reporting.metadata import clean
-from tests.test_metadata import all_samples
+from tests.support.samples import all_samples
 samples = all_samples()
 before = set(os.listdir(tempfile.gettempdir()))
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
