@@ -15,7 +15,6 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,19 @@ from sqlalchemy.orm import Session
 from caseworker import create_app as create_console
 from crypto.keys import KeyPair, generate_keypair
 from intake import create_app as create_intake
-from redress.staff.accounts import NewAccount, add_caseworker
+from redress.staff.accounts import add_caseworker
 from redress.store.config import Config
 from redress.store.db import Database
 from redress.store.migrations import upgrade
 from redress.store.models import Role
+from tests.helpers import (
+    NEW_PASSPHRASE,
+    Authenticator,
+    SignedIn,
+    Staff,
+    change_passphrase,
+    console_login,
+)
 from tests.support.availability import unavailable
 from tests.support.instance import throwaway_config
 from tests.support.postgres import (
@@ -214,14 +221,6 @@ def console(console_app: Flask) -> FlaskClient:
     return console_app.test_client()
 
 
-@dataclass
-class Staff:
-    """A caseworker account created for a test, with what is needed to sign in."""
-
-    account: NewAccount
-    passphrase: str
-
-
 @pytest.fixture
 def make_caseworker(db: Session, config: Config) -> Callable[..., Staff]:
     def make(username: str = "alice", role: Role = Role.CASEWORKER) -> Staff:
@@ -230,3 +229,29 @@ def make_caseworker(db: Session, config: Config) -> Callable[..., Staff]:
         return Staff(account=account, passphrase=account.password)
 
     return make
+
+
+@pytest.fixture
+def sign_in(console_app: Flask, make_caseworker: Callable[..., Staff]) -> Callable[..., SignedIn]:
+    """Sign a console user in, as a person does the first time: the one-time password and a TOTP
+    code, then a new passphrase (NEW_PASSPHRASE). ``sign_in("alice")`` or
+    ``sign_in("root", Role.ADMINISTRATOR)`` creates the account first (``sign_in(role=...)``
+    names it after its role); ``sign_in(staff)`` uses one made earlier with make_caseworker.
+    The client is a new one unless ``client`` is given."""
+
+    def sign(
+        who: str | Staff | None = None,
+        role: Role = Role.CASEWORKER,
+        *,
+        client: FlaskClient | None = None,
+    ) -> SignedIn:
+        staff = who if isinstance(who, Staff) else make_caseworker(who or role.value, role)
+        client = client or console_app.test_client()
+        authenticator = Authenticator(staff.account.totp_secret)
+        username = staff.account.username
+        code = authenticator.next_code()
+        assert console_login(client, username, staff.passphrase, code).status_code == 302
+        assert change_passphrase(client, staff.passphrase, NEW_PASSPHRASE).status_code == 302
+        return SignedIn(client, staff, authenticator)
+
+    return sign

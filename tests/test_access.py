@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
-from flask import Flask
 from flask.testing import FlaskClient
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,52 +24,20 @@ from redress.store.models import (
     Recipient,
     Role,
 )
-from tests.conftest import Staff
 from tests.helpers import (
-    Authenticator,
-    change_passphrase,
-    console_login,
+    REPORT_TEXT,
+    SignedIn,
+    Staff,
+    audited,
     csrf_token,
-    report_form,
+    new_case,
+    post_to_case,
+    worker_id,
 )
 
-NEW = "a long and new passphrase"
-REPORT = "The tracker was sold to a ministry."
+REPORT = REPORT_TEXT
 REPLY = "Thank you, we are looking into it."
 LAST_HOLDER = "No other caseworker holds this case"
-
-
-def sign_in(console_app: Flask, staff: Staff) -> FlaskClient:
-    client = console_app.test_client()
-    code = Authenticator(staff.account.totp_secret).next_code()
-    assert console_login(client, staff.account.username, staff.passphrase, code).status_code == 302
-    assert change_passphrase(client, staff.passphrase, NEW).status_code == 302
-    return client
-
-
-def new_case(db: Session, intake: FlaskClient, identity_name: str = "") -> str:
-    before = set(db.scalars(select(Case.id)))
-    response = intake.post(
-        "/report",
-        data={**report_form(intake), "what_happened": REPORT, "identity_name": identity_name},
-    )
-    assert response.status_code == 201
-    db.expire_all()
-    [case_id] = set(db.scalars(select(Case.id))) - before
-    return case_id
-
-
-def post(client: FlaskClient, case_id: str, path: str, **data: str) -> int:
-    token = csrf_token(client, f"/cases/{case_id}") if path.startswith("/cases") else None
-    with client.application.test_request_context():
-        token = token or generate_csrf()
-    return client.post(path, data={"csrf_token": token, **data}).status_code
-
-
-def worker_id(db: Session, username: str) -> str:
-    found = db.scalar(select(Caseworker.id).where(Caseworker.username == username))
-    assert found is not None
-    return found
 
 
 def copies(db: Session, case_id: str, caseworker_id: str) -> set[KeyKind]:
@@ -86,12 +51,6 @@ def copies(db: Session, case_id: str, caseworker_id: str) -> set[KeyKind]:
     )
 
 
-def audited(db: Session, action: str) -> list[dict[str, object]]:
-    db.expire_all()
-    rows = db.scalars(select(AuditEvent.detail).where(AuditEvent.action == action))
-    return [json.loads(row) for row in rows]
-
-
 def ciphertexts(db: Session, case_id: str) -> list[bytes]:
     db.expire_all()
     fields = db.scalars(select(CaseField.ciphertext).where(CaseField.case_id == case_id))
@@ -100,18 +59,21 @@ def ciphertexts(db: Session, case_id: str) -> list[bytes]:
 
 
 def test_grant_and_revoke_reseal_keys_without_touching_content(
-    intake: FlaskClient, console_app: Flask, make_caseworker: Callable[..., Staff], db: Session
+    intake: FlaskClient,
+    sign_in: Callable[..., SignedIn],
+    make_caseworker: Callable[..., Staff],
+    db: Session,
 ) -> None:
     alice_staff = make_caseworker("alice")
-    case_id = new_case(db, intake)
+    case_id = new_case(intake, db).id
     bob_staff = make_caseworker("bob")  # joined after the case arrived: holds nothing
-    alice, bob = sign_in(console_app, alice_staff), sign_in(console_app, bob_staff)
-    assert post(alice, case_id, f"/cases/{case_id}/reply", text=REPLY) == 302
+    alice, bob = sign_in(alice_staff).client, sign_in(bob_staff).client
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/reply", text=REPLY) == 302
     assert bob.get(f"/cases/{case_id}").status_code == 404
     before = ciphertexts(db, case_id)
     bob_id, alice_id = worker_id(db, "bob"), worker_id(db, "alice")
 
-    assert post(alice, case_id, f"/cases/{case_id}/access/grant", grantee=bob_id) == 302
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/grant", grantee=bob_id) == 302
     page = bob.get(f"/cases/{case_id}").get_data(as_text=True)
     assert REPORT in page
     assert REPLY in page
@@ -119,15 +81,15 @@ def test_grant_and_revoke_reseal_keys_without_touching_content(
     assert ciphertexts(db, case_id) == before
     assert copies(db, case_id, bob_id) == {KeyKind.THREAD, KeyKind.INTERNAL}
     assert audited(db, "case.granted") == [{"colleague": bob_id}]
-    assert post(alice, case_id, f"/cases/{case_id}/access/grant", grantee=bob_id) == 409
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/grant", grantee=bob_id) == 409
 
-    assert post(alice, case_id, f"/cases/{case_id}/access/revoke/{bob_id}") == 302
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/revoke/{bob_id}") == 302
     assert copies(db, case_id, bob_id) == set()
     assert bob.get(f"/cases/{case_id}").status_code == 404
     assert audited(db, "case.revoked") == [{"colleague": bob_id, "keys": 2}]
     # Bob holds nothing now, so he can grant nothing back.
-    assert post(bob, case_id, f"/cases/{case_id}/access/grant", grantee=bob_id) == 404
-    assert post(bob, case_id, f"/cases/{case_id}/access/revoke/{alice_id}") == 404
+    assert post_to_case(bob, case_id, f"/cases/{case_id}/access/grant", grantee=bob_id) == 404
+    assert post_to_case(bob, case_id, f"/cases/{case_id}/access/revoke/{alice_id}") == 404
 
     refused = alice.post(
         f"/cases/{case_id}/access/revoke/{alice_id}",
@@ -138,8 +100,8 @@ def test_grant_and_revoke_reseal_keys_without_touching_content(
     assert copies(db, case_id, alice_id) == {KeyKind.THREAD, KeyKind.INTERNAL}
 
     # With a colleague holding it, Alice may give the case up herself.
-    assert post(alice, case_id, f"/cases/{case_id}/access/grant", grantee=bob_id) == 302
-    assert post(alice, case_id, f"/cases/{case_id}/access/revoke/{alice_id}") == 302
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/grant", grantee=bob_id) == 302
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/revoke/{alice_id}") == 302
     assert alice.get(f"/cases/{case_id}").status_code == 404
     assert REPORT in bob.get(f"/cases/{case_id}").get_data(as_text=True)
     assert ciphertexts(db, case_id) == before
@@ -147,19 +109,19 @@ def test_grant_and_revoke_reseal_keys_without_touching_content(
 
 def test_exclusion_revokes_blocks_grants_and_outweighs_a_stale_copy(
     intake: FlaskClient,
-    console_app: Flask,
+    sign_in: Callable[..., SignedIn],
     make_caseworker: Callable[..., Staff],
     db: Session,
     recovery_keypair: KeyPair,
 ) -> None:
     alice_staff = make_caseworker("alice")
-    case_id = new_case(db, intake)
+    case_id = new_case(intake, db).id
     bob_staff = make_caseworker("bob")
-    alice, bob = sign_in(console_app, alice_staff), sign_in(console_app, bob_staff)
+    alice, bob = sign_in(alice_staff).client, sign_in(bob_staff).client
     bob_id = worker_id(db, "bob")
-    assert post(alice, case_id, f"/cases/{case_id}/access/grant", grantee=bob_id) == 302
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/grant", grantee=bob_id) == 302
 
-    assert post(alice, case_id, f"/cases/{case_id}/access/exclude", excluded=bob_id) == 302
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/exclude", excluded=bob_id) == 302
     assert copies(db, case_id, bob_id) == set()
     assert bob.get(f"/cases/{case_id}").status_code == 404
     assert audited(db, "case.excluded") == [{"colleague": bob_id, "keys": 2}]
@@ -198,12 +160,12 @@ def test_exclusion_revokes_blocks_grants_and_outweighs_a_stale_copy(
     )
     db.commit()
     assert bob.get(f"/cases/{case_id}").status_code == 404
-    assert post(bob, case_id, f"/cases/{case_id}/reply", text="hello") == 404
+    assert post_to_case(bob, case_id, f"/cases/{case_id}/reply", text="hello") == 404
     assert f"/cases/{case_id}" not in bob.get("/").get_data(as_text=True)
 
-    assert post(alice, case_id, f"/cases/{case_id}/access/exclusions/{bob_id}/lift") == 302
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/exclusions/{bob_id}/lift") == 302
     assert audited(db, "case.exclusion_lifted") == [{"colleague": bob_id}]
-    assert post(alice, case_id, f"/cases/{case_id}/access/exclusions/{bob_id}/lift") == 409
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/exclusions/{bob_id}/lift") == 409
 
 
 def identity_copies(db: Session, caseworker_id: str) -> int:
@@ -228,7 +190,10 @@ def only_request(db: Session, case_id: str) -> DisclosureRequest:
 
 
 def test_disclosure_needs_another_approver_who_read_the_reason_and_every_view_is_audited(
-    intake: FlaskClient, console_app: Flask, make_caseworker: Callable[..., Staff], db: Session
+    intake: FlaskClient,
+    sign_in: Callable[..., SignedIn],
+    make_caseworker: Callable[..., Staff],
+    db: Session,
 ) -> None:
     staff = {
         name: make_caseworker(name, role)
@@ -238,18 +203,18 @@ def test_disclosure_needs_another_approver_who_read_the_reason_and_every_view_is
             ("carol", Role.APPROVER),
         ]
     }
-    case_id = new_case(db, intake, identity_name="Jane Roe")
-    other_case = new_case(db, intake, identity_name="Someone Else")
-    alice, bob, carol = (sign_in(console_app, staff[name]) for name in ("alice", "bob", "carol"))
+    case_id = new_case(intake, db, identity_name="Jane Roe").id
+    other_case = new_case(intake, db, identity_name="Someone Else").id
+    alice, bob, carol = (sign_in(staff[name]).client for name in ("alice", "bob", "carol"))
     alice_id, carol_id = worker_id(db, "alice"), worker_id(db, "carol")
     assert "Jane Roe" not in alice.get(f"/cases/{case_id}").get_data(as_text=True)
     assert alice.get("/approvals").status_code == 403
 
     reason = "We must reach the reporter about a safety risk."
     path = f"/cases/{case_id}/access/disclosure"
-    assert post(alice, case_id, path, disclosure_reason="") == 400
-    assert post(alice, case_id, path, disclosure_reason=reason) == 302
-    assert post(alice, case_id, path, disclosure_reason=reason) == 409
+    assert post_to_case(alice, case_id, path, disclosure_reason="") == 400
+    assert post_to_case(alice, case_id, path, disclosure_reason=reason) == 302
+    assert post_to_case(alice, case_id, path, disclosure_reason=reason) == 409
     request = only_request(db, case_id)
     assert reason.encode() not in request.encrypted_reason
     decide = f"/cases/{case_id}/approvals/disclosure/{request.id}"
@@ -259,23 +224,25 @@ def test_disclosure_needs_another_approver_who_read_the_reason_and_every_view_is
     queue = carol.get("/approvals").get_data(as_text=True)
     assert "Reason visible once the case is granted to you" in queue
     assert reason not in queue
-    assert post(carol, case_id, f"{decide}/approve") == 409
-    assert post(bob, case_id, f"{decide}/approve") == 403
+    assert post_to_case(carol, case_id, f"{decide}/approve") == 409
+    assert post_to_case(bob, case_id, f"{decide}/approve") == 403
     assert (
-        post(carol, case_id, f"/cases/{other_case}/approvals/disclosure/{request.id}/approve")
+        post_to_case(
+            carol, case_id, f"/cases/{other_case}/approvals/disclosure/{request.id}/approve"
+        )
         == 404
     )
     assert identity_copies(db, alice_id) == 0
 
-    assert post(alice, case_id, f"/cases/{case_id}/access/grant", grantee=carol_id) == 302
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/grant", grantee=carol_id) == 302
     queue = carol.get("/approvals").get_data(as_text=True)
     assert reason in queue
     assert 'aria-label="Approve the request on case ' in queue
-    assert post(carol, case_id, f"{decide}/approve") == 302
+    assert post_to_case(carol, case_id, f"{decide}/approve") == 302
     assert only_request(db, case_id).status is DisclosureStatus.APPROVED
     assert copies_of_kind(db, alice_id, KeyKind.IDENTITY) == [case_id]
     assert audited(db, "disclosure.approved") == [{"request": request.id, "requester": alice_id}]
-    assert post(carol, case_id, f"{decide}/reject") == 409
+    assert post_to_case(carol, case_id, f"{decide}/reject") == 409
 
     page = alice.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Show the identity" in page
@@ -286,12 +253,17 @@ def test_disclosure_needs_another_approver_who_read_the_reason_and_every_view_is
         assert "Jane Roe" in shown
         assert audited(db, "identity.viewed") == [{"integrity_failures": 0}] * views
     # Bob, granted the case, still never sees the identity.
-    assert post(alice, case_id, f"/cases/{case_id}/access/grant", grantee=worker_id(db, "bob"))
+    assert post_to_case(
+        alice, case_id, f"/cases/{case_id}/access/grant", grantee=worker_id(db, "bob")
+    )
     assert "Jane Roe" not in bob.get(f"/cases/{case_id}?show_identity=1").get_data(as_text=True)
 
 
 def test_self_approval_rejection_and_a_tampered_reason(
-    intake: FlaskClient, console_app: Flask, make_caseworker: Callable[..., Staff], db: Session
+    intake: FlaskClient,
+    sign_in: Callable[..., SignedIn],
+    make_caseworker: Callable[..., Staff],
+    db: Session,
 ) -> None:
     staff = {
         name: make_caseworker(name, role)
@@ -301,24 +273,31 @@ def test_self_approval_rejection_and_a_tampered_reason(
             ("dave", Role.APPROVER),
         ]
     }
-    case_id = new_case(db, intake, identity_name="Jane Roe")
-    alice, carol, dave = (sign_in(console_app, staff[name]) for name in ("alice", "carol", "dave"))
+    case_id = new_case(intake, db, identity_name="Jane Roe").id
+    alice, carol, dave = (sign_in(staff[name]).client for name in ("alice", "carol", "dave"))
     alice_id, carol_id = worker_id(db, "alice"), worker_id(db, "carol")
-    assert post(alice, case_id, f"/cases/{case_id}/access/grant", grantee=carol_id) == 302
+    assert post_to_case(alice, case_id, f"/cases/{case_id}/access/grant", grantee=carol_id) == 302
 
     # An approver may ask, but another approver decides.
     path = f"/cases/{case_id}/access/disclosure"
-    assert post(carol, case_id, path, disclosure_reason="Needed to arrange protection.") == 302
+    assert (
+        post_to_case(carol, case_id, path, disclosure_reason="Needed to arrange protection.") == 302
+    )
     own = only_request(db, case_id)
     assert "Your own request" in carol.get("/approvals").get_data(as_text=True)
-    assert post(carol, case_id, f"/cases/{case_id}/approvals/disclosure/{own.id}/approve") == 403
+    assert (
+        post_to_case(carol, case_id, f"/cases/{case_id}/approvals/disclosure/{own.id}/approve")
+        == 403
+    )
     assert only_request(db, case_id).status is DisclosureStatus.PENDING
     assert audited(db, "disclosure.approved") == []
-    assert post(dave, case_id, f"/cases/{case_id}/approvals/disclosure/{own.id}/reject") == 302
+    assert (
+        post_to_case(dave, case_id, f"/cases/{case_id}/approvals/disclosure/{own.id}/reject") == 302
+    )
     assert "Jane Roe" not in carol.get(f"/cases/{case_id}?show_identity=1").get_data(as_text=True)
 
     # A tampered reason cannot be approved; rejecting seals nothing to the requester.
-    assert post(alice, case_id, path, disclosure_reason="Curious.") == 302
+    assert post_to_case(alice, case_id, path, disclosure_reason="Curious.") == 302
     db.expire_all()
     request = db.scalar(select(DisclosureRequest).where(DisclosureRequest.requester_id == alice_id))
     assert request is not None
@@ -331,8 +310,8 @@ def test_self_approval_rejection_and_a_tampered_reason(
     assert "Approve the request" not in queue
     assert audited(db, "disclosure.queue_viewed")[-1] == {"integrity_failures": 1, "requests": 1}
     decide = f"/cases/{case_id}/approvals/disclosure/{request.id}"
-    assert post(carol, case_id, f"{decide}/approve") == 409
-    assert post(dave, case_id, f"{decide}/reject") == 302
+    assert post_to_case(carol, case_id, f"{decide}/approve") == 409
+    assert post_to_case(dave, case_id, f"{decide}/reject") == 302
     assert audited(db, "disclosure.rejected") == [
         {"request": own.id, "requester": carol_id},
         {"request": request.id, "requester": alice_id},
@@ -345,12 +324,15 @@ def test_self_approval_rejection_and_a_tampered_reason(
 
 
 def test_a_case_is_assigned_only_to_a_holder_and_the_list_filters_by_it(
-    intake: FlaskClient, console_app: Flask, make_caseworker: Callable[..., Staff], db: Session
+    intake: FlaskClient,
+    sign_in: Callable[..., SignedIn],
+    make_caseworker: Callable[..., Staff],
+    db: Session,
 ) -> None:
     alice = make_caseworker("alice")
-    case_id = new_case(db, intake)
+    case_id = new_case(intake, db).id
     outsider = make_caseworker("olga")
-    console = sign_in(console_app, alice)
+    console = sign_in(alice).client
 
     def assign(assignee: str) -> int:
         form = {"csrf_token": csrf_token(console, f"/cases/{case_id}"), "assignee": assignee}

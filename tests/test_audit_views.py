@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -14,8 +15,15 @@ from redress import audit
 from redress.audit import REPORTER, SYSTEM, AuditAction
 from redress.store import clock
 from redress.store.models import AuditEvent, Caseworker, ReporterAuditEvent, Role
-from tests.helpers import Authenticator, console_login
-from tests.test_console_accounts import NEW, post, shown, sign_in, signed_in
+from tests.helpers import (
+    NEW_PASSPHRASE,
+    Authenticator,
+    SignedIn,
+    change_passphrase,
+    console_login,
+    post_form,
+    text_shown,
+)
 
 _ROW = re.compile(r'<tr id="entry-(\d+)"')
 _REPORTER_ROW = re.compile(r'<tr id="reporter-entry-(\d+)"')
@@ -29,9 +37,9 @@ def entries(client: FlaskClient, query: str = "") -> tuple[int, list[int], str]:
 
 
 def test_auditors_page_through_the_log_newest_first_and_each_view_is_audited(
-    console_app: Flask, make_caseworker, db: Session
+    sign_in: Callable[..., SignedIn], db: Session
 ):
-    auditor, _ = signed_in(console_app, make_caseworker("aud", Role.AUDITOR))
+    auditor = sign_in("aud", Role.AUDITOR).client
     for _ in range(55):
         audit.record(db, AuditAction.CASE_VIEWED, SYSTEM, case_id=CASE_ID)
     db.commit()
@@ -69,10 +77,10 @@ def test_auditors_page_through_the_log_newest_first_and_each_view_is_audited(
     assert '"page":2' in views[1].detail
 
 
-def test_only_auditors_read_the_log(console_app: Flask, make_caseworker):
+def test_only_auditors_read_the_log(console_app: Flask, sign_in: Callable[..., SignedIn]):
     assert console_app.test_client().get("/audit").headers["Location"] == "/login"
     for role in (Role.CASEWORKER, Role.APPROVER, Role.ADMINISTRATOR):
-        client, _ = signed_in(console_app, make_caseworker(role.value, role))
+        client = sign_in(role.value, role).client
         assert client.get("/audit").status_code == 403
         assert ">Audit log</a>" not in client.get("/account/two-factor").get_data(as_text=True)
 
@@ -92,10 +100,10 @@ def test_only_auditors_read_the_log(console_app: Flask, make_caseworker):
     ids=["edited", "deleted"],
 )
 def test_a_tampered_log_shows_which_entry_broke_the_chain(
-    console_app: Flask, make_caseworker, db: Session, tamper, message: str
+    sign_in: Callable[..., SignedIn], make_caseworker, db: Session, tamper, message: str
 ):
     make_caseworker("first")
-    auditor, _ = signed_in(console_app, make_caseworker("aud", Role.AUDITOR))
+    auditor = sign_in("aud", Role.AUDITOR).client
     db.execute(tamper)
     db.commit()
     status, _, page = entries(auditor)
@@ -105,23 +113,27 @@ def test_a_tampered_log_shows_which_entry_broke_the_chain(
 
 
 def test_every_account_action_in_the_console_reaches_the_audit_log(
-    console_app: Flask, make_caseworker, db: Session
+    console_app: Flask, sign_in: Callable[..., SignedIn], db: Session
 ):
-    admin, _ = signed_in(console_app, make_caseworker("root", Role.ADMINISTRATOR))
-    auditor, _ = signed_in(console_app, make_caseworker("aud", Role.AUDITOR))
-    created = post(admin, "/admin/accounts", {"username": "kim", "role": "caseworker"})
+    admin = sign_in("root", Role.ADMINISTRATOR).client
+    auditor = sign_in("aud", Role.AUDITOR).client
+    created = post_form(admin, "/admin/accounts", {"username": "kim", "role": "caseworker"})
     text = created.get_data(as_text=True)
-    password, secret = shown(text, "one-time-password"), shown(text, "totp-secret")
+    password, secret = text_shown(text, "one-time-password"), text_shown(text, "totp-secret")
     authenticator = Authenticator(secret)
-    kim = sign_in(console_app, "kim", password, authenticator.next_code(), first=True)
-    post(kim, "/account/two-factor/secret", {"reveal-passphrase": NEW})
-    codes = post(kim, "/account/two-factor/recovery-codes", {"codes-passphrase": NEW})
+    kim = console_app.test_client()
+    assert console_login(kim, "kim", password, authenticator.next_code()).status_code == 302
+    assert change_passphrase(kim, password, NEW_PASSPHRASE).status_code == 302
+    post_form(kim, "/account/two-factor/secret", {"reveal-passphrase": NEW_PASSPHRASE})
+    codes = post_form(
+        kim, "/account/two-factor/recovery-codes", {"codes-passphrase": NEW_PASSPHRASE}
+    )
     code = re.findall(r"<code>([0-9A-Z-]{19})</code>", codes.get_data(as_text=True))[0]
     assert console_login(console_app.test_client(), "kim", "wrong", code).status_code == 401
-    sign_in(console_app, "kim", NEW, code)
+    assert console_login(console_app.test_client(), "kim", NEW_PASSPHRASE, code).status_code == 302
     kim_id = db.scalar(select(Caseworker.id).where(Caseworker.username == "kim"))
     for verb in ("deactivate", "reactivate"):
-        post(admin, f"/admin/accounts/{kim_id}/{verb}", form_page="/admin/accounts")
+        post_form(admin, f"/admin/accounts/{kim_id}/{verb}", form_page="/admin/accounts")
 
     for action in (
         "account.created",
@@ -142,9 +154,9 @@ def test_every_account_action_in_the_console_reaches_the_audit_log(
 
 
 def test_reporter_entries_are_shown_beside_the_staff_chain_with_the_day_only(
-    console_app: Flask, make_caseworker, db: Session
+    sign_in: Callable[..., SignedIn], db: Session
 ):
-    auditor, _ = signed_in(console_app, make_caseworker("aud", Role.AUDITOR))
+    auditor = sign_in("aud", Role.AUDITOR).client
     audit.record(db, AuditAction.CASE_RECEIVED, REPORTER, case_id=CASE_ID, detail={"n": 1})
     audit.record(db, AuditAction.CASE_RECEIVED, REPORTER, case_id="d" * 32, detail={"n": 2})
     db.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,11 +18,10 @@ from intake import create_app
 from redress.store.config import Config
 from redress.store.models import Attachment, AuditEvent, Case, Message, Reporter
 from tests.helpers import (
-    Authenticator,
+    SignedIn,
+    Staff,
     case_ids,
-    change_passphrase,
     confirm_receipt,
-    console_login,
     csrf_token,
     receipt_from,
     report_form,
@@ -185,11 +185,10 @@ def test_garbage_multipart_body_is_a_clear_error(intake: FlaskClient, db: Sessio
     assert stored_rows(db)["Case"] == 0
 
 
-def test_unknown_case_and_file_ids_are_not_found(console: FlaskClient, make_caseworker) -> None:
-    staff = make_caseworker("carol")
-    authenticator = Authenticator(staff.account.totp_secret)
-    console_login(console, "carol", staff.passphrase, authenticator.next_code())
-    change_passphrase(console, staff.passphrase, "a much longer passphrase")
+def test_unknown_case_and_file_ids_are_not_found(
+    console: FlaskClient, sign_in: Callable[..., SignedIn]
+) -> None:
+    sign_in("carol", client=console)
     for path in (f"/cases/{'0' * 32}", f"/cases/{'0' * 32}/files/{'1' * 32}", "/cases/../etc"):
         response = console.get(path)
         assert response.status_code == 404, path
@@ -197,23 +196,21 @@ def test_unknown_case_and_file_ids_are_not_found(console: FlaskClient, make_case
 
 
 def test_a_case_of_someone_else_is_not_found(
-    intake: FlaskClient, console: FlaskClient, console_app, make_caseworker, db: Session
+    intake: FlaskClient,
+    console: FlaskClient,
+    sign_in: Callable[..., SignedIn],
+    make_caseworker: Callable[..., Staff],
+    db: Session,
 ) -> None:
     alice = make_caseworker("alice")
     submit_report(intake, "for alice only", [(b"file", "f.txt")])
     mallory = make_caseworker("mallory")
 
-    first = Authenticator(alice.account.totp_secret)
-    console_login(console, "alice", alice.passphrase, first.next_code())
-    change_passphrase(console, alice.passphrase, "alice's long passphrase")
+    sign_in(alice, client=console)
     [case_id] = case_ids(console)
     file_id = db.scalar(select(Attachment.id))
 
-    other = console_app.test_client()
-    console_login(
-        other, "mallory", mallory.passphrase, Authenticator(mallory.account.totp_secret).next_code()
-    )
-    change_passphrase(other, mallory.passphrase, "mallory's long passphrase")
+    other = sign_in(mallory).client
     assert case_ids(other) == []
     assert other.get(f"/cases/{case_id}").status_code == 404
     assert other.get(f"/cases/{case_id}/files/{file_id}").status_code == 404
@@ -254,13 +251,9 @@ def test_a_file_over_the_per_file_limit_refuses_the_request(config: Config, db: 
 
 
 def test_control_characters_are_removed_and_line_endings_unified(
-    intake: FlaskClient, console: FlaskClient, make_caseworker
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn]
 ) -> None:
-    staff = make_caseworker("ola")
-    console_login(
-        console, "ola", staff.passphrase, Authenticator(staff.account.totp_secret).next_code()
-    )
-    change_passphrase(console, staff.passphrase, "ola's long passphrase")
+    sign_in("ola", client=console)
     submit_report(intake, "line one\r\nline\x00 two\x1b[31m\u0085 end\u202e")
     [case_id] = case_ids(console)
     page = console.get(f"/cases/{case_id}").get_data(as_text=True)

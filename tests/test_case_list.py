@@ -28,28 +28,18 @@ from redress.store.models import (
     MeasureState,
     OrganisationKey,
 )
-from tests.conftest import Staff
 from tests.helpers import (
-    Authenticator,
+    SignedIn,
+    Staff,
     case_ids,
-    change_passphrase,
     confirm_receipt,
-    console_login,
     csrf_token,
     receipt_from,
     submit_report,
 )
 
-NEW_PASSPHRASE = "correct horse battery staple"
 _ROW = re.compile(r"<tr[^>]*>\s*<th scope=\"row\"><a href=\"/cases/[0-9a-f]{32}\">(\w+)</a>")
 _ROW_HTML = re.compile(r"<tr[^>]*>\s*<th scope=\"row\">.*?</tr>", re.S)
-
-
-def sign_in(client: FlaskClient, staff: Staff) -> FlaskClient:
-    code = Authenticator(staff.account.totp_secret).next_code()
-    assert console_login(client, staff.account.username, staff.passphrase, code).status_code == 302
-    assert change_passphrase(client, staff.passphrase, NEW_PASSPHRASE).status_code == 302
-    return client
 
 
 def listed(client: FlaskClient, query: str = "", status: int = 200) -> tuple[list[str], str]:
@@ -91,9 +81,11 @@ def alice(make_caseworker: Callable[..., Staff]) -> Staff:
     return make_caseworker("alice")
 
 
-def test_filters_counts_sorting_and_pages(console: FlaskClient, alice: Staff, db: Session) -> None:
+def test_filters_counts_sorting_and_pages(
+    console: FlaskClient, sign_in: Callable[..., SignedIn], alice: Staff, db: Session
+) -> None:
     seed_cases(db, alice.account.caseworker_id, 60, today=clock.today())
-    sign_in(console, alice)
+    sign_in(alice, client=console)
 
     shown, page = listed(console)
     assert len(shown) == 50
@@ -135,7 +127,7 @@ def test_filters_counts_sorting_and_pages(console: FlaskClient, alice: Staff, db
 
 
 def test_deadlines_are_flagged_in_text_and_filter(
-    console: FlaskClient, alice: Staff, db: Session
+    console: FlaskClient, sign_in: Callable[..., SignedIn], alice: Staff, db: Session
 ) -> None:
     seed_cases(db, alice.account.caseworker_id, 6, today=clock.today())
     today = clock.today()
@@ -155,7 +147,7 @@ def test_deadlines_are_flagged_in_text_and_filter(
     for reference, values in setups.items():
         db.execute(update(Case).where(Case.reference == reference).values(**values))
     db.commit()
-    sign_in(console, alice)
+    sign_in(alice, client=console)
 
     _, page = listed(console)
     flags = {ref: re.findall(r"(overdue|due soon)</strong>", row_of(page, ref)) for ref in setups}
@@ -175,7 +167,7 @@ def test_deadlines_are_flagged_in_text_and_filter(
 
 
 def test_review_dates_of_measures_in_force_are_shown_and_flagged(
-    console: FlaskClient, alice: Staff, db: Session
+    console: FlaskClient, sign_in: Callable[..., SignedIn], alice: Staff, db: Session
 ) -> None:
     """Only measures in force count; a case shows its earliest review date, and an overdue or
     near review makes the case stand out and match the deadline filter like any deadline."""
@@ -207,7 +199,7 @@ def test_review_dates_of_measures_in_force_are_shown_and_flagged(
             )
         )
     db.commit()
-    sign_in(console, alice)
+    sign_in(alice, client=console)
 
     _, page = listed(console)
     expected = {
@@ -236,14 +228,14 @@ def post_reporter_message(intake: FlaskClient, text: str) -> None:
 
 def test_unread_messages_are_marked_until_read_and_access_is_respected(
     intake: FlaskClient,
-    console_app: Flask,
+    sign_in: Callable[..., SignedIn],
     make_caseworker: Callable[..., Staff],
     db: Session,
 ) -> None:
     alice = make_caseworker("alice")
     post_reporter_message(intake, "Here is more about the border crossing.")
     bob = make_caseworker("bob")  # joined after the report: not granted it
-    client = sign_in(console_app.test_client(), alice)
+    client = sign_in(alice).client
     [case_id] = case_ids(client)
     reference = db.scalar(select(Case.reference).where(Case.id == case_id))
     assert reference
@@ -254,7 +246,7 @@ def test_unread_messages_are_marked_until_read_and_access_is_respected(
     assert listed(client, "?unread=y")[0] == []
     assert "unread" not in row_of(listed(client)[1], reference)
 
-    assert listed(sign_in(console_app.test_client(), bob))[1].count("No cases are granted") == 1
+    assert listed(sign_in(bob).client)[1].count("No cases are granted") == 1
 
     db.add(
         CaseExclusion(
@@ -269,11 +261,15 @@ def test_unread_messages_are_marked_until_read_and_access_is_respected(
 
 
 def test_classification_filters_use_blind_indexes(
-    console: FlaskClient, intake: FlaskClient, alice: Staff, db: Session
+    console: FlaskClient,
+    sign_in: Callable[..., SignedIn],
+    intake: FlaskClient,
+    alice: Staff,
+    db: Session,
 ) -> None:
     for _ in range(2):
         assert submit_report(intake, "Our phones were tapped.").status_code == 201
-    sign_in(console, alice)
+    sign_in(alice, client=console)
     first, second = case_ids(console)
     for case_id, country in ((first, "Freedonia"), (second, "Sylvania")):
         token = csrf_token(console, f"/cases/{case_id}")
@@ -317,9 +313,13 @@ def count_list_queries(console_app: Flask, client: FlaskClient, query: str) -> i
 
 
 def test_the_number_of_queries_does_not_grow_with_the_page(
-    console_app: Flask, console: FlaskClient, alice: Staff, db: Session
+    console_app: Flask,
+    console: FlaskClient,
+    sign_in: Callable[..., SignedIn],
+    alice: Staff,
+    db: Session,
 ) -> None:
-    sign_in(console, alice)
+    sign_in(alice, client=console)
     queries = ("", "?unread=y&sort=deadline", "?assignee=me&sort=oldest&last=y")
     seed_cases(db, alice.account.caseworker_id, 5, today=clock.today(), prefix="S")
     few = [count_list_queries(console_app, console, query) for query in queries]
@@ -331,7 +331,7 @@ def test_the_number_of_queries_does_not_grow_with_the_page(
 
 @pytest.mark.parametrize("sort", ["newest", "oldest", "deadline", "feedback_due", "reference"])
 def test_pages_seek_by_key_through_ties_and_nulls(
-    console: FlaskClient, alice: Staff, db: Session, sort: str
+    console: FlaskClient, sign_in: Callable[..., SignedIn], alice: Staff, db: Session, sort: str
 ) -> None:
     """Pages start after (or end before) a boundary case: following Next from the first page
     and Previous from the last each shows every case once, in the same order, even where many
@@ -339,7 +339,7 @@ def test_pages_seek_by_key_through_ties_and_nulls(
     seed_cases(db, alice.account.caseworker_id, 130, today=clock.today())
     db.execute(update(Case).where(Case.reference < "B0000070").values(received_on=date(2026, 1, 1)))
     db.commit()
-    sign_in(console, alice)
+    sign_in(alice, client=console)
 
     forwards = walk(console, f"?sort={sort}", "Next")
     backwards = walk(console, f"?sort={sort}&last=y", "Previous")
@@ -352,10 +352,14 @@ def test_pages_seek_by_key_through_ties_and_nulls(
 
 
 def test_a_new_case_shifts_no_row_between_pages(
-    console: FlaskClient, alice: Staff, db: Session, make_caseworker: Callable[..., Staff]
+    console: FlaskClient,
+    sign_in: Callable[..., SignedIn],
+    alice: Staff,
+    db: Session,
+    make_caseworker: Callable[..., Staff],
 ) -> None:
     seed_cases(db, alice.account.caseworker_id, 60, today=clock.today())
-    sign_in(console, alice)
+    sign_in(alice, client=console)
     first, page = listed(console)
     seed_cases(db, alice.account.caseworker_id, 1, today=clock.today(), prefix="N")
     second, page_two = listed(console, link(page, "Next"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
@@ -10,11 +11,9 @@ from PIL import Image
 
 from redress.reporting import metadata
 from tests.helpers import (
-    Authenticator,
+    SignedIn,
     case_ids,
-    change_passphrase,
     confirm_receipt,
-    console_login,
     csrf_token,
     receipt_from,
     report_form,
@@ -22,14 +21,6 @@ from tests.helpers import (
 from tests.support.samples import jpeg_with_exif
 
 FILE_LINK = "/files/"
-
-
-def sign_in(console: FlaskClient, make_caseworker) -> None:
-    staff = make_caseworker("mo")
-    console_login(
-        console, "mo", staff.passphrase, Authenticator(staff.account.totp_secret).next_code()
-    )
-    change_passphrase(console, staff.passphrase, "mo's long passphrase")
 
 
 def send(intake: FlaskClient, photo: bytes, *, clean: bool) -> str:
@@ -58,9 +49,9 @@ def test_the_option_is_ticked_by_default(intake: FlaskClient) -> None:
 
 
 def test_gps_and_camera_are_removed_and_the_reporter_is_told(
-    intake: FlaskClient, console: FlaskClient, make_caseworker
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn]
 ) -> None:
-    sign_in(console, make_caseworker)
+    sign_in("mo", client=console)
     receipt_page = send(intake, jpeg_with_exif(), clean=True)
     assert "Hidden metadata removed:" in receipt_page
     assert "GPS location" in receipt_page
@@ -75,9 +66,9 @@ def test_gps_and_camera_are_removed_and_the_reporter_is_told(
 
 
 def test_unticking_keeps_the_file_exactly_as_sent(
-    intake: FlaskClient, console: FlaskClient, make_caseworker
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn]
 ) -> None:
-    sign_in(console, make_caseworker)
+    sign_in("mo", client=console)
     original = jpeg_with_exif()
     receipt_page = send(intake, original, clean=False)
     assert "you chose to keep its metadata" in receipt_page
@@ -86,9 +77,12 @@ def test_unticking_keeps_the_file_exactly_as_sent(
 
 
 def test_files_that_cannot_be_cleaned_are_stored_as_sent(
-    intake: FlaskClient, console: FlaskClient, make_caseworker, monkeypatch: pytest.MonkeyPatch
+    intake: FlaskClient,
+    console: FlaskClient,
+    sign_in: Callable[..., SignedIn],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sign_in(console, make_caseworker)
+    sign_in("mo", client=console)
     monkeypatch.setattr(metadata, "MAX_CLEAN_BYTES", 100)
     original = jpeg_with_exif()
     receipt_page = send(intake, original, clean=True)
@@ -98,9 +92,9 @@ def test_files_that_cannot_be_cleaned_are_stored_as_sent(
 
 
 def test_files_added_later_are_cleaned_too(
-    intake: FlaskClient, console: FlaskClient, make_caseworker
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn]
 ) -> None:
-    sign_in(console, make_caseworker)
+    sign_in("mo", client=console)
     confirm_receipt(intake, receipt_from(send(intake, b"plain text", clean=True)))
     response = intake.post(
         "/inbox",

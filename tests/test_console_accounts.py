@@ -13,43 +13,19 @@ from sqlalchemy.orm import Session
 
 from redress.store.models import AuditEvent, Base, Caseworker, Role, SessionRecord
 from redress.web.headers import CONTENT_SECURITY_POLICY
-from tests.conftest import Staff
-from tests.helpers import Authenticator, change_passphrase, console_login, csrf_token
+from tests.helpers import (
+    NEW_PASSPHRASE,
+    Authenticator,
+    SignedIn,
+    Staff,
+    change_passphrase,
+    console_login,
+    csrf_token,
+    post_form,
+    text_shown,
+)
 
-NEW = "a long and new passphrase"
-_SHOWN = r'id="{}">([^<]+)<'
 _CODE = re.compile(r"<li><code>([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})</code></li>")
-
-
-def shown(page: str, element_id: str) -> str:
-    match = re.search(_SHOWN.format(element_id), page)
-    assert match, f"nothing shown in #{element_id}"
-    return match.group(1)
-
-
-def sign_in(
-    app: Flask, username: str, passphrase: str, code: str, first: bool = False
-) -> FlaskClient:
-    """A client signed in (after choosing NEW as passphrase on a first sign-in)."""
-    client = app.test_client()
-    response = console_login(client, username, passphrase, code)
-    assert response.status_code == 302, f"{username} could not sign in"
-    if first:
-        assert change_passphrase(client, passphrase, NEW).status_code == 302
-    return client
-
-
-def signed_in(app: Flask, staff: Staff) -> tuple[FlaskClient, Authenticator]:
-    authenticator = Authenticator(staff.account.totp_secret)
-    client = sign_in(
-        app, staff.account.username, staff.passphrase, authenticator.next_code(), first=True
-    )
-    return client, authenticator
-
-
-def post(client: FlaskClient, path: str, data: dict[str, str] | None = None, form_page: str = ""):
-    token = csrf_token(client, form_page or "/account/two-factor")
-    return client.post(path, data={"csrf_token": token, **(data or {})})
 
 
 def events(db: Session, action: str) -> list[AuditEvent]:
@@ -67,9 +43,11 @@ def test_sign_in_lands_each_role_on_its_home_with_its_sections(console_app, make
         authenticator = Authenticator(staff.account.totp_secret)
         client = console_app.test_client()
         console_login(client, role.value, staff.passphrase, authenticator.next_code())
-        assert change_passphrase(client, staff.passphrase, NEW).headers["Location"] == home
+        assert (
+            change_passphrase(client, staff.passphrase, NEW_PASSPHRASE).headers["Location"] == home
+        )
         client.post("/logout", data={"csrf_token": csrf_token(client, "/account/two-factor")})
-        response = console_login(client, role.value, NEW, authenticator.next_code())
+        response = console_login(client, role.value, NEW_PASSPHRASE, authenticator.next_code())
         assert response.headers["Location"] == home
         page = client.get(home).get_data(as_text=True)
         assert f'href="{home}" aria-current="page">{section}</a>' in page
@@ -80,10 +58,10 @@ def test_sign_in_lands_each_role_on_its_home_with_its_sections(console_app, make
 
 
 def test_admin_creates_an_account_whose_credentials_are_shown_once_and_work(
-    console_app, make_caseworker, db: Session
+    console_app, sign_in: Callable[..., SignedIn], make_caseworker, db: Session
 ):
-    admin, _ = signed_in(console_app, make_caseworker("root", Role.ADMINISTRATOR))
-    response = post(
+    admin = sign_in("root", Role.ADMINISTRATOR).client
+    response = post_form(
         admin, "/admin/accounts", {"username": "nadia", "role": "approver"}, "/admin/accounts"
     )
     assert response.status_code == 200
@@ -91,7 +69,7 @@ def test_admin_creates_an_account_whose_credentials_are_shown_once_and_work(
     assert response.headers["Cache-Control"] == "no-store"
     page = response.get_data(as_text=True)
     password, secret, uri = (
-        shown(page, name) for name in ("one-time-password", "totp-secret", "totp-uri")
+        text_shown(page, name) for name in ("one-time-password", "totp-secret", "totp-uri")
     )
     assert f"secret={secret}" in uri
     assert uri.startswith("otpauth://totp/Redress:nadia?")
@@ -109,7 +87,7 @@ def test_admin_creates_an_account_whose_credentials_are_shown_once_and_work(
     authenticator = Authenticator(secret)
     first = console_login(newcomer, "nadia", password, authenticator.next_code())
     assert first.headers["Location"] == "/passphrase"
-    assert change_passphrase(newcomer, password, NEW).headers["Location"] == "/"
+    assert change_passphrase(newcomer, password, NEW_PASSPHRASE).headers["Location"] == "/"
 
     (created,) = [e for e in events(db, "account.created") if '"account"' in e.detail]
     root_id = db.scalar(select(Caseworker.id).where(Caseworker.username == "root"))
@@ -120,15 +98,17 @@ def test_admin_creates_an_account_whose_credentials_are_shown_once_and_work(
     assert created.detail == f'{{"account":"{nadia.id}","role":"approver"}}'
 
 
-def test_bad_new_accounts_are_refused_with_the_field_marked(console_app, make_caseworker):
-    admin, _ = signed_in(console_app, make_caseworker("root", Role.ADMINISTRATOR))
+def test_bad_new_accounts_are_refused_with_the_field_marked(
+    console_app, sign_in: Callable[..., SignedIn], make_caseworker
+):
+    admin = sign_in("root", Role.ADMINISTRATOR).client
     for username, role, message in (
         ("root", "caseworker", "Another account already has this username."),
         ("bad name!", "caseworker", "Use only letters"),
         ("", "caseworker", "Please give a username."),
         ("zoe", "superuser", "Not a valid choice"),
     ):
-        response = post(
+        response = post_form(
             admin, "/admin/accounts", {"username": username, "role": role}, "/admin/accounts"
         )
         assert response.status_code == 400
@@ -136,11 +116,13 @@ def test_bad_new_accounts_are_refused_with_the_field_marked(console_app, make_ca
         assert "one-time-password" not in response.get_data(as_text=True)
 
 
-def test_only_administrators_reach_account_administration(console_app, make_caseworker, db):
+def test_only_administrators_reach_account_administration(
+    console_app, sign_in: Callable[..., SignedIn], make_caseworker, db
+):
     target = make_caseworker("target")
     assert console_app.test_client().get("/admin/accounts").headers["Location"] == "/login"
     for role in (Role.CASEWORKER, Role.APPROVER, Role.AUDITOR):
-        client, _ = signed_in(console_app, make_caseworker(role.value, role))
+        client = sign_in(role.value, role).client
         assert client.get("/admin/accounts").status_code == 403
         attempts = [
             ("/admin/accounts", {"username": "intruder", "role": "administrator"}),
@@ -148,18 +130,19 @@ def test_only_administrators_reach_account_administration(console_app, make_case
             (f"/admin/accounts/{target.account.caseworker_id}/reactivate", {}),
         ]
         for path, data in attempts:
-            assert post(client, path, data).status_code == 403
+            assert post_form(client, path, data).status_code == 403
     db.expire_all()
     assert db.get_one(Caseworker, target.account.caseworker_id).active
     assert db.scalar(select(Caseworker).where(Caseworker.username == "intruder")) is None
 
 
 def test_deactivation_ends_sessions_and_blocks_sign_in_until_reactivated(
-    console_app, make_caseworker, db: Session
+    console_app, sign_in: Callable[..., SignedIn], make_caseworker, db: Session
 ):
     root = make_caseworker("root", Role.ADMINISTRATOR)
-    admin, _ = signed_in(console_app, root)
-    worker, authenticator = signed_in(console_app, make_caseworker("wes"))
+    admin = sign_in(root).client
+    wes = sign_in("wes")
+    worker, authenticator = wes.client, wes.authenticator
     worker_id = db.scalar(select(Caseworker.id).where(Caseworker.username == "wes"))
 
     def sessions_of(caseworker_id: str | None) -> int:
@@ -169,26 +152,35 @@ def test_deactivation_ends_sessions_and_blocks_sign_in_until_reactivated(
 
     assert sessions_of(worker_id) == 1
     deactivate = f"/admin/accounts/{worker_id}/deactivate"
-    assert post(admin, deactivate, form_page="/admin/accounts").status_code == 302
+    assert post_form(admin, deactivate, form_page="/admin/accounts").status_code == 302
     assert sessions_of(worker_id) == 0
     assert worker.get("/").headers["Location"] == "/login"
-    refused = console_login(console_app.test_client(), "wes", NEW, authenticator.next_code())
+    refused = console_login(
+        console_app.test_client(), "wes", NEW_PASSPHRASE, authenticator.next_code()
+    )
     assert refused.status_code == 401
     assert "deactivated" in admin.get("/admin/accounts").get_data(as_text=True)
 
     own = f"/admin/accounts/{root.account.caseworker_id}/deactivate"
-    refusal = post(admin, own, form_page="/admin/accounts")
+    refusal = post_form(admin, own, form_page="/admin/accounts")
     assert refusal.status_code == 400
     assert "You cannot deactivate your own account." in refusal.get_data(as_text=True)
     assert sessions_of(root.account.caseworker_id) == 1
     assert (
-        post(admin, f"/admin/accounts/{'0' * 32}/deactivate", {}, "/admin/accounts").status_code
+        post_form(
+            admin, f"/admin/accounts/{'0' * 32}/deactivate", {}, "/admin/accounts"
+        ).status_code
         == 404
     )
 
     reactivate = f"/admin/accounts/{worker_id}/reactivate"
-    assert post(admin, reactivate, form_page="/admin/accounts").status_code == 302
-    sign_in(console_app, "wes", NEW, authenticator.next_code())
+    assert post_form(admin, reactivate, form_page="/admin/accounts").status_code == 302
+    assert (
+        console_login(
+            console_app.test_client(), "wes", NEW_PASSPHRASE, authenticator.next_code()
+        ).status_code
+        == 302
+    )
 
     (deactivated,) = events(db, "account.deactivated")
     assert deactivated.caseworker_id == root.account.caseworker_id
@@ -203,11 +195,11 @@ def test_deactivation_ends_sessions_and_blocks_sign_in_until_reactivated(
 
 
 def test_users_see_their_own_secret_again_after_reentering_their_passphrase(
-    console_app, make_caseworker, db: Session
+    console_app, sign_in: Callable[..., SignedIn], make_caseworker, db: Session
 ):
     staff = make_caseworker("vic")
-    client, _ = signed_in(console_app, staff)
-    wrong = post(client, "/account/two-factor/secret", {"reveal-passphrase": "not it"})
+    client = sign_in(staff).client
+    wrong = post_form(client, "/account/two-factor/secret", {"reveal-passphrase": "not it"})
     assert wrong.status_code == 400
     assert "The passphrase is wrong." in wrong.get_data(as_text=True)
     assert staff.account.totp_secret not in wrong.get_data(as_text=True)
@@ -215,20 +207,20 @@ def test_users_see_their_own_secret_again_after_reentering_their_passphrase(
         '{"purpose":"two_factor.viewed"}'
     ]
 
-    page = post(client, "/account/two-factor/secret", {"reveal-passphrase": NEW})
+    page = post_form(client, "/account/two-factor/secret", {"reveal-passphrase": NEW_PASSPHRASE})
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert shown(text, "totp-secret") == staff.account.totp_secret
+    assert text_shown(text, "totp-secret") == staff.account.totp_secret
     assert "<svg" in text
     assert len(events(db, "two_factor.viewed")) == 1
 
 
 def test_a_sealed_secret_moved_from_another_account_fails_its_integrity_check(
-    console_app, make_caseworker, db: Session
+    console_app, sign_in: Callable[..., SignedIn], make_caseworker, db: Session
 ):
     staff = make_caseworker("vic")
     other = make_caseworker("oda")
-    client, _ = signed_in(console_app, staff)
+    client = sign_in(staff).client
     stolen = db.get_one(Caseworker, other.account.caseworker_id).sealed_totp_secret
     db.execute(
         update(Caseworker)
@@ -236,7 +228,7 @@ def test_a_sealed_secret_moved_from_another_account_fails_its_integrity_check(
         .values(sealed_totp_secret=stolen)
     )
     db.commit()
-    page = post(client, "/account/two-factor/secret", {"reveal-passphrase": NEW})
+    page = post_form(client, "/account/two-factor/secret", {"reveal-passphrase": NEW_PASSPHRASE})
     assert page.status_code == 500
     assert "This item failed an integrity check" in page.get_data(as_text=True)
     assert other.account.totp_secret not in page.get_data(as_text=True)
@@ -253,7 +245,9 @@ def every_stored_value(db: Session) -> str:
 
 
 def generate_codes(client: FlaskClient) -> list[str]:
-    page = post(client, "/account/two-factor/recovery-codes", {"codes-passphrase": NEW})
+    page = post_form(
+        client, "/account/two-factor/recovery-codes", {"codes-passphrase": NEW_PASSPHRASE}
+    )
     assert page.status_code == 200
     codes = _CODE.findall(page.get_data(as_text=True))
     assert len(codes) == 10
@@ -261,11 +255,15 @@ def generate_codes(client: FlaskClient) -> list[str]:
 
 
 def test_recovery_codes_are_shown_once_work_once_and_are_replaced(
-    console_app: Flask, make_caseworker: Callable[..., Staff], db: Session
+    console_app: Flask,
+    sign_in: Callable[..., SignedIn],
+    make_caseworker: Callable[..., Staff],
+    db: Session,
 ):
-    client, authenticator = signed_in(console_app, make_caseworker("rue"))
+    rue = sign_in("rue")
+    client, authenticator = rue.client, rue.authenticator
     assert "<strong>0</strong> unused" in client.get("/account/two-factor").get_data(as_text=True)
-    wrong = post(client, "/account/two-factor/recovery-codes", {"codes-passphrase": "nope"})
+    wrong = post_form(client, "/account/two-factor/recovery-codes", {"codes-passphrase": "nope"})
     assert wrong.status_code == 400
     assert not _CODE.search(wrong.get_data(as_text=True))
 
@@ -282,19 +280,34 @@ def test_recovery_codes_are_shown_once_work_once_and_are_replaced(
 
     # Typed loosely (lower case, spaces for dashes): still the same code, and it works once.
     loose = codes[0].lower().replace("-", " ")
-    sign_in(console_app, "rue", NEW, loose)
-    assert console_login(console_app.test_client(), "rue", NEW, codes[0]).status_code == 401
-    sign_in(console_app, "rue", NEW, codes[1])
+    assert console_login(console_app.test_client(), "rue", NEW_PASSPHRASE, loose).status_code == 302
+    assert (
+        console_login(console_app.test_client(), "rue", NEW_PASSPHRASE, codes[0]).status_code == 401
+    )
+    assert (
+        console_login(console_app.test_client(), "rue", NEW_PASSPHRASE, codes[1]).status_code == 302
+    )
     overview = client.get("/account/two-factor").get_data(as_text=True)
     assert "<strong>8</strong> unused" in overview
 
     fresh = generate_codes(client)
-    assert console_login(console_app.test_client(), "rue", NEW, codes[2]).status_code == 401
-    sign_in(console_app, "rue", NEW, fresh[0])
+    assert (
+        console_login(console_app.test_client(), "rue", NEW_PASSPHRASE, codes[2]).status_code == 401
+    )
+    assert (
+        console_login(console_app.test_client(), "rue", NEW_PASSPHRASE, fresh[0]).status_code == 302
+    )
     # The TOTP code still works, and a recovery code copied from another account does not.
-    sign_in(console_app, "rue", NEW, authenticator.next_code())
-    signed_in(console_app, make_caseworker("sol"))
-    assert console_login(console_app.test_client(), "sol", NEW, fresh[1]).status_code == 401
+    assert (
+        console_login(
+            console_app.test_client(), "rue", NEW_PASSPHRASE, authenticator.next_code()
+        ).status_code
+        == 302
+    )
+    sign_in("sol")
+    assert (
+        console_login(console_app.test_client(), "sol", NEW_PASSPHRASE, fresh[1]).status_code == 401
+    )
 
     assert [e.detail for e in events(db, "login.recovery_code")] == [
         '{"remaining":9}',

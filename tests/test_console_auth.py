@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -16,9 +17,15 @@ from redress.staff.accounts import LoginError, authenticate
 from redress.staff.attempts import MAX_BACKOFF
 from redress.store import clock
 from redress.store.models import AuditEvent, Caseworker, Role, SessionRecord
-from tests.helpers import Authenticator, change_passphrase, console_login, csrf_token
+from tests.helpers import (
+    NEW_PASSPHRASE,
+    Authenticator,
+    SignedIn,
+    change_passphrase,
+    console_login,
+    csrf_token,
+)
 
-NEW = "a long and new passphrase"
 FAILURE_TEXT = "The username, passphrase or code is not right"
 
 
@@ -42,16 +49,19 @@ def test_first_sign_in_forces_a_passphrase_change_that_rewraps_the_key(
 
     too_short = change_passphrase(console, staff.passphrase, "short")
     assert too_short.status_code == 400
-    assert change_passphrase(console, staff.passphrase, NEW).status_code == 302
+    assert change_passphrase(console, staff.passphrase, NEW_PASSPHRASE).status_code == 302
     assert console.get("/").status_code == 200
 
     db.expire_all()
     worker = db.get_one(Caseworker, worker.id)
     assert not worker.must_change_password
-    assert unwrap_private_key(worker.wrapped_private_key, NEW) == private
+    assert unwrap_private_key(worker.wrapped_private_key, NEW_PASSPHRASE) == private
     with pytest.raises(LoginError):
         authenticate(db, "dana", staff.passphrase, authenticator.next_code())
-    assert authenticate(db, "dana", NEW, authenticator.next_code()).keypair.private == private
+    assert (
+        authenticate(db, "dana", NEW_PASSPHRASE, authenticator.next_code()).keypair.private
+        == private
+    )
 
 
 def test_wrong_password_wrong_code_and_unknown_user_look_the_same(
@@ -136,13 +146,8 @@ def test_idle_session_expires(
     assert session_count(db) == 0
 
 
-def test_non_caseworker_roles_cannot_open_cases(console_app, make_caseworker) -> None:
-    staff = make_caseworker("root", Role.ADMINISTRATOR)
-    client = console_app.test_client()
-    console_login(
-        client, "root", staff.passphrase, Authenticator(staff.account.totp_secret).next_code()
-    )
-    change_passphrase(client, staff.passphrase, NEW)
+def test_non_caseworker_roles_cannot_open_cases(sign_in: Callable[..., SignedIn]) -> None:
+    client = sign_in("root", Role.ADMINISTRATOR).client
     assert client.get("/").status_code == 403
     assert client.get(f"/cases/{'0' * 32}").status_code == 403
 

@@ -43,11 +43,19 @@ from redress.store.models import (
     Message,
     Role,
 )
-from tests.conftest import Staff
-from tests.helpers import confirm_receipt, csrf_token, receipt_from, report_form
-from tests.test_access import sign_in
-from tests.test_investigation import post
-from tests.test_measures import RATIONALE, RENEWAL, days, propose, review
+from tests.helpers import (
+    MEASURE_RATIONALE,
+    MEASURE_RENEWAL,
+    SignedIn,
+    Staff,
+    case_action,
+    confirm_receipt,
+    csrf_token,
+    in_days,
+    new_case,
+    propose_measure,
+    review_measure,
+)
 
 CANARY = f"CANARY-{secrets.token_hex(16)}"
 REPORT = f"The tracker was sold to a ministry {CANARY}-report"
@@ -86,7 +94,7 @@ class Scene:
 
 @pytest.fixture
 def scene(
-    console_app: Flask,
+    sign_in: Callable[..., SignedIn],
     intake: FlaskClient,
     db: Session,
     make_caseworker: Callable[..., Staff],
@@ -95,30 +103,24 @@ def scene(
     """A case with a report, a file and a confidential identity, a message each way (and the
     system one) and a note."""
     holder = make_caseworker("holder")
-    report = {
-        **report_form(intake),
-        "what_happened": REPORT,
-        "identity_name": IDENTITY,
-        "attachments": [(io.BytesIO(FILE), FILE_NAME)],
-    }
-    receipt = receipt_from(intake.post("/report", data=report, content_type="multipart/form-data"))
-    assert confirm_receipt(intake, receipt).status_code == 302
+    case = new_case(intake, db, REPORT, [(FILE, FILE_NAME)], identity_name=IDENTITY)
+    assert confirm_receipt(intake, case.receipt).status_code == 302
     token = csrf_token(intake, "/inbox")
     assert (
         intake.post("/inbox", data={"csrf_token": token, "text": FROM_REPORTER}).status_code == 302
     )
-    case_id = db.scalars(select(Message.case_id)).first()
-    assert case_id
-    client = sign_in(console_app, holder)
-    assert post(client, case_id, "reply", {"text": REPLY}) == 302
-    assert post(client, case_id, "notes", {"note": NOTE}) == 302
-    assert propose(client, case_id, days(30)) == 302
+    case_id = case.id
+    assert db.scalars(select(Message.case_id)).first() == case_id
+    client = sign_in(holder).client
+    assert case_action(client, case_id, "reply", {"text": REPLY}) == 302
+    assert case_action(client, case_id, "notes", {"note": NOTE}) == 302
+    assert propose_measure(client, case_id, in_days(30)) == 302
     # Put in force by hand (approving takes a second person, tested in test_measures), then
     # renewed, so the export carries a measure and its review log.
     db.execute(update(InterimMeasure).values(state=MeasureState.IN_FORCE))
     db.commit()
     measure_id = db.scalars(select(InterimMeasure.id)).one()
-    assert review(client, case_id, measure_id, RENEWAL, renew_to=days(60)) == 302
+    assert review_measure(client, case_id, measure_id, MEASURE_RENEWAL, renew_to=in_days(60)) == 302
     return Scene(case_id, client, db, tmp_path)
 
 
@@ -180,9 +182,9 @@ def test_a_case_exports_and_opens_with_the_cli(scene: Scene, run: Run) -> None:
     ]
     assert [note["text"] for note in read_json(out / "notes.json")] == [NOTE]
     [measure] = read_json(out / "interim-measures.json")
-    assert (measure["kind"], measure["rationale"]) == ("remote_disable", RATIONALE)
+    assert (measure["kind"], measure["rationale"]) == ("remote_disable", MEASURE_RATIONALE)
     [log] = read_json(out / "interim-measure-reviews.json")
-    assert [entry["reason"] for entry in log["reviews"]] == [RENEWAL]
+    assert [entry["reason"] for entry in log["reviews"]] == [MEASURE_RENEWAL]
     [attachment] = read_json(out / "attachments.json")
     assert attachment["name"] == FILE_NAME
     assert (out / attachment["saved_as"]).read_bytes() == FILE
@@ -373,11 +375,11 @@ def test_the_wrong_key_gets_a_clear_error(scene: Scene, run: Run) -> None:
 
 
 def test_only_holders_export_and_a_bad_key_is_refused(
-    scene: Scene, console_app: Flask, make_caseworker: Callable[..., Staff], run: Run
+    scene: Scene, sign_in: Callable[..., SignedIn], run: Run
 ) -> None:
     key_text = new_key(run, scene.tmp / "recipient.key")
-    outsider = sign_in(console_app, make_caseworker("outsider"))
-    auditor = sign_in(console_app, make_caseworker("auditor", Role.AUDITOR))
+    outsider = sign_in("outsider").client
+    auditor = sign_in("auditor", Role.AUDITOR).client
     for client, status in ((auditor, 403), (outsider, 404)):
         token = csrf_token(client, "/account/two-factor")
         form = {"csrf_token": token, "recipient_key": key_text}

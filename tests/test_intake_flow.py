@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -28,11 +29,9 @@ from redress.store.models import (
     SubmissionToken,
 )
 from tests.helpers import (
-    Authenticator,
+    SignedIn,
     case_ids,
-    change_passphrase,
     confirm_receipt,
-    console_login,
     csrf_token,
     receipt_from,
     report_form,
@@ -61,15 +60,6 @@ def send_full_report(intake: FlaskClient, identity: dict[str, str] | None = None
     return receipt_from(response)
 
 
-def sign_in(console: FlaskClient, make_caseworker, name: str = "ana", role: Role = Role.CASEWORKER):
-    staff = make_caseworker(name, role)
-    console_login(
-        console, name, staff.passphrase, Authenticator(staff.account.totp_secret).next_code()
-    )
-    change_passphrase(console, staff.passphrase, f"{name}'s long passphrase")
-    return staff
-
-
 def test_report_form_asks_every_question_with_labels(intake: FlaskClient) -> None:
     page = intake.get("/report").get_data(as_text=True)
     for question_id in FULL_REPORT:
@@ -80,9 +70,9 @@ def test_report_form_asks_every_question_with_labels(intake: FlaskClient) -> Non
 
 
 def test_every_answer_reaches_the_caseworker_with_its_label(
-    intake: FlaskClient, console: FlaskClient, make_caseworker
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn]
 ) -> None:
-    sign_in(console, make_caseworker)
+    sign_in("ana", client=console)
     send_full_report(intake)
     [case_id] = case_ids(console)
     page = console.get(f"/cases/{case_id}").get_data(as_text=True)
@@ -106,11 +96,12 @@ def test_confidential_identity_is_held_for_approvers_only(
     intake: FlaskClient,
     console: FlaskClient,
     console_app,
+    sign_in: Callable[..., SignedIn],
     make_caseworker,
     db: Session,
     recovery_keypair: KeyPair,
 ) -> None:
-    sign_in(console, make_caseworker)
+    sign_in("ana", client=console)
     approver = make_caseworker("appro", Role.APPROVER)
     send_full_report(intake, {"name": "Jane Roe", "contact": "jane@example.org"})
     [case_id] = case_ids(console)
@@ -166,9 +157,9 @@ def test_receipt_must_be_confirmed_and_is_never_shown_again(intake: FlaskClient)
 
 
 def test_reporter_deletes_their_copy_only(
-    intake: FlaskClient, console: FlaskClient, make_caseworker, db: Session
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn], db: Session
 ) -> None:
-    sign_in(console, make_caseworker)
+    sign_in("ana", client=console)
     receipt = send_full_report(intake)
     confirm_receipt(intake, receipt)
     [case_id] = case_ids(console)
@@ -219,9 +210,9 @@ def test_receipt_login_still_works_after_confirmation(intake: FlaskClient) -> No
 
 
 def test_files_can_be_added_later_without_a_message(
-    intake: FlaskClient, console: FlaskClient, make_caseworker
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn]
 ) -> None:
-    sign_in(console, make_caseworker)
+    sign_in("ana", client=console)
     confirm_receipt(intake, send_full_report(intake))
     empty = intake.post("/inbox", data={"csrf_token": csrf_token(intake, "/inbox"), "text": " "})
     assert empty.status_code == 400

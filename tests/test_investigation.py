@@ -4,14 +4,10 @@ timeline, reply templates, and typed text that survives an expired session."""
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import event, func, select, update
@@ -26,7 +22,6 @@ from redress.store import clock
 from redress.store.config import Config
 from redress.store.models import (
     Attachment,
-    AuditEvent,
     Base,
     Case,
     Caseworker,
@@ -38,80 +33,28 @@ from redress.store.models import (
     SessionRecord,
     Task,
 )
-from tests.conftest import Staff
 from tests.helpers import (
-    Authenticator,
-    change_passphrase,
+    NEW_PASSPHRASE,
+    SignedIn,
+    audited,
+    case_action,
     confirm_receipt,
-    console_login,
     csrf_token,
-    receipt_from,
-    submit_report,
+    new_case,
 )
 from tests.support.samples import jpeg_with_exif
 
-NEW = "a long and new passphrase"
+REPORT = "The tracker was sold."
 NOTE = "Supplier invoice 4471 matches the reporter's dates"
 TASK = "Ask the reseller for the deployment logs"
 INTEGRITY_FAILURE = "This item failed an integrity check"
 KEPT = "Your session had expired; your text was kept — please send it again"
 
 
-@dataclass
-class SignedIn:
-    client: FlaskClient
-    staff: Staff
-    authenticator: Authenticator
-
-    @property
-    def id(self) -> str:
-        return self.staff.account.caseworker_id
-
-
-@pytest.fixture
-def sign_in(console_app: Flask, make_caseworker: Callable[..., Staff]) -> Callable[..., SignedIn]:
-    def sign(username: str, role: Role = Role.CASEWORKER) -> SignedIn:
-        staff = make_caseworker(username, role)
-        client = console_app.test_client()
-        authenticator = Authenticator(staff.account.totp_secret)
-        code = authenticator.next_code()
-        assert console_login(client, username, staff.passphrase, code).status_code == 302
-        assert change_passphrase(client, staff.passphrase, NEW).status_code == 302
-        return SignedIn(client, staff, authenticator)
-
-    return sign
-
-
-def new_case(db: Session, intake: FlaskClient, text: str = "The tracker was sold.") -> str:
-    before = set(db.scalars(select(Case.id)))
-    assert submit_report(intake, text).status_code == 201
-    db.expire_all()
-    [case_id] = set(db.scalars(select(Case.id))) - before
-    return case_id
-
-
-def post(
-    client: FlaskClient, case_id: str, action: str, data: Mapping[str, object] | None = None
-) -> int:
-    token = csrf_token(client, f"/cases/{case_id}")
-    response = client.post(
-        f"/cases/{case_id}/{action}",
-        data={"csrf_token": token, **(data or {})},
-        content_type="multipart/form-data",
-    )
-    return response.status_code
-
-
 def page(client: FlaskClient, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, path
     return response.get_data(as_text=True)
-
-
-def audited(db: Session, action: str) -> list[dict[str, object]]:
-    db.expire_all()
-    rows = db.scalars(select(AuditEvent.detail).where(AuditEvent.action == action))
-    return [json.loads(row) for row in rows]
 
 
 def in_database(db: Session, text: str) -> bool:
@@ -133,12 +76,9 @@ def count(db: Session, model: type[Base]) -> int:
 
 def reporter_case(intake: FlaskClient, db: Session) -> str:
     """A new case whose reporter is signed in on `intake`."""
-    before = set(db.scalars(select(Case.id)))
-    receipt = receipt_from(submit_report(intake, "Phones of four journalists were infected."))
-    assert confirm_receipt(intake, receipt).status_code == 302
-    db.expire_all()
-    [case_id] = set(db.scalars(select(Case.id))) - before
-    return case_id
+    case = new_case(intake, db, "Phones of four journalists were infected.")
+    assert confirm_receipt(intake, case.receipt).status_code == 302
+    return case.id
 
 
 def test_notes_are_encrypted_shared_with_holders_and_never_shown_to_the_reporter(
@@ -147,7 +87,7 @@ def test_notes_are_encrypted_shared_with_holders_and_never_shown_to_the_reporter
     alice = sign_in("alice")
     case_id = reporter_case(intake, db)
     bob = sign_in("bob")  # joined after the case arrived: holds nothing
-    assert post(alice.client, case_id, "notes", {"note": NOTE}) == 302
+    assert case_action(alice.client, case_id, "notes", {"note": NOTE}) == 302
     shown = page(alice.client, f"/cases/{case_id}?investigation=note")
     assert escape(NOTE) in shown
     assert "The note was added." in shown
@@ -157,9 +97,9 @@ def test_notes_are_encrypted_shared_with_holders_and_never_shown_to_the_reporter
     assert audited(db, "note.added") == [{"note": note.id}]
 
     assert bob.client.get(f"/cases/{case_id}").status_code == 404
-    assert post(bob.client, case_id, "notes", {"note": "not mine"}) == 404
+    assert case_action(bob.client, case_id, "notes", {"note": "not mine"}) == 404
     grant = {"grantee": bob.id}
-    assert post(alice.client, case_id, "access/grant", grant) == 302
+    assert case_action(alice.client, case_id, "access/grant", grant) == 302
     assert escape(NOTE) in page(bob.client, f"/cases/{case_id}")
 
     inbox = page(intake, "/inbox")
@@ -167,7 +107,7 @@ def test_notes_are_encrypted_shared_with_holders_and_never_shown_to_the_reporter
     assert escape(NOTE) not in inbox
     assert NOTE not in inbox
 
-    assert post(alice.client, case_id, "notes", {"note": "   "}) == 400
+    assert case_action(alice.client, case_id, "notes", {"note": "   "}) == 400
     assert count(db, Note) == 1
 
 
@@ -175,9 +115,12 @@ def test_a_note_moved_to_another_case_fails_its_integrity_check(
     intake: FlaskClient, sign_in: Callable[..., SignedIn], db: Session
 ) -> None:
     alice = sign_in("alice")
-    first, second = new_case(db, intake), new_case(db, intake, "Another report.")
-    assert post(alice.client, first, "notes", {"note": NOTE}) == 302
-    assert post(alice.client, second, "tasks", {"task_title": TASK, "task_owner": alice.id}) == 302
+    first, second = new_case(intake, db, REPORT).id, new_case(intake, db, "Another report.").id
+    assert case_action(alice.client, first, "notes", {"note": NOTE}) == 302
+    assert (
+        case_action(alice.client, second, "tasks", {"task_title": TASK, "task_owner": alice.id})
+        == 302
+    )
     db.execute(update(Note).values(case_id=second))
     db.execute(update(Task).values(ciphertext=db.scalars(select(Note.ciphertext)).one()))
     db.commit()
@@ -190,7 +133,7 @@ def test_a_note_moved_to_another_case_fails_its_integrity_check(
     assert INTEGRITY_FAILURE not in page(alice.client, f"/cases/{first}")
 
     worker = db.get_one(Caseworker, alice.id)
-    keypair = keypair_from_private(unwrap_private_key(worker.wrapped_private_key, NEW))
+    keypair = keypair_from_private(unwrap_private_key(worker.wrapped_private_key, NEW_PASSPHRASE))
     identity = StaffIdentity(alice.id, "alice", Role.CASEWORKER, keypair)
     [moved] = investigation.notes(db, second, identity)
     assert (moved.intact, moved.text, moved.author) == (False, None, "alice")
@@ -201,14 +144,14 @@ def test_tasks_go_to_holders_of_the_case_and_can_be_done_and_reopened(
     intake: FlaskClient, sign_in: Callable[..., SignedIn], db: Session
 ) -> None:
     alice = sign_in("alice")
-    case_id, other_case = new_case(db, intake), new_case(db, intake, "Unrelated.")
+    case_id, other_case = new_case(intake, db, REPORT).id, new_case(intake, db, "Unrelated.").id
     bob = sign_in("bob")  # joined after the cases arrived: holds neither
     sign_in("root", Role.ADMINISTRATOR)
     root_id = db.scalar(select(Caseworker.id).where(Caseworker.username == "root"))
     due = (clock.today() + timedelta(days=5)).isoformat()
     for owner in (bob.id, root_id, "0" * 32):
         data = {"task_title": TASK, "task_owner": owner, "task_due": due}
-        assert post(alice.client, case_id, "tasks", data) == 400
+        assert case_action(alice.client, case_id, "tasks", data) == 400
     refused = alice.client.post(
         f"/cases/{case_id}/tasks",
         data={
@@ -221,9 +164,9 @@ def test_tasks_go_to_holders_of_the_case_and_can_be_done_and_reopened(
     assert escape(TASK) in refused, "the typed title is kept"
     assert count(db, Task) == 0
 
-    assert post(alice.client, case_id, "access/grant", {"grantee": bob.id}) == 302
+    assert case_action(alice.client, case_id, "access/grant", {"grantee": bob.id}) == 302
     task_for_bob = {"task_title": TASK, "task_owner": bob.id, "task_due": due}
-    assert post(alice.client, case_id, "tasks", task_for_bob) == 302
+    assert case_action(alice.client, case_id, "tasks", task_for_bob) == 302
     [task] = db.scalars(select(Task)).all()
     assert (task.owner_id, task.due_on, task.done_on) == (bob.id, date.fromisoformat(due), None)
     assert not in_database(db, TASK)
@@ -231,20 +174,20 @@ def test_tasks_go_to_holders_of_the_case_and_can_be_done_and_reopened(
     assert escape(TASK) in shown
     assert due in shown
 
-    assert post(bob.client, case_id, f"tasks/{task.id}/complete") == 302
+    assert case_action(bob.client, case_id, f"tasks/{task.id}/complete") == 302
     db.expire_all()
     assert task.done_on == clock.today()
-    assert post(bob.client, case_id, f"tasks/{task.id}/complete") == 302, "idempotent"
-    assert post(alice.client, case_id, f"tasks/{task.id}/reopen") == 302
+    assert case_action(bob.client, case_id, f"tasks/{task.id}/complete") == 302, "idempotent"
+    assert case_action(alice.client, case_id, f"tasks/{task.id}/reopen") == 302
     db.expire_all()
     assert task.done_on is None
     assert audited(db, "task.added") == [{"task": task.id, "owner": bob.id, "due": due}]
     assert audited(db, "task.completed") == [{"task": task.id}]
     assert audited(db, "task.reopened") == [{"task": task.id}]
 
-    assert post(alice.client, other_case, f"tasks/{task.id}/complete") == 404
-    assert post(alice.client, case_id, f"tasks/{'0' * 32}/complete") == 404
-    assert post(alice.client, case_id, f"tasks/{task.id}/delete") == 404
+    assert case_action(alice.client, other_case, f"tasks/{task.id}/complete") == 404
+    assert case_action(alice.client, case_id, f"tasks/{'0' * 32}/complete") == 404
+    assert case_action(alice.client, case_id, f"tasks/{task.id}/delete") == 404
 
 
 def test_evidence_keeps_its_metadata_and_never_reaches_the_reporter(
@@ -254,8 +197,8 @@ def test_evidence_keeps_its_metadata_and_never_reaches_the_reporter(
     case_id = reporter_case(intake, db)
     photo = jpeg_with_exif()
     files = {"evidence": [(io.BytesIO(photo), "seized-phone.jpg", "image/jpeg")]}
-    assert post(alice.client, case_id, "evidence", files) == 302
-    assert post(alice.client, case_id, "evidence", {}) == 400
+    assert case_action(alice.client, case_id, "evidence", files) == 302
+    assert case_action(alice.client, case_id, "evidence", {}) == 400
     [evidence] = db.scalars(select(Attachment)).all()
     assert evidence.key_kind is KeyKind.INTERNAL
     assert evidence.message_id is None
@@ -283,13 +226,13 @@ def test_the_timeline_merges_what_happened_without_content(
     reply = {"csrf_token": csrf_token(intake, "/inbox"), "text": "One more detail."}
     assert intake.post("/inbox", data=reply).status_code == 302
     status = {"new_status": "acknowledged", "tell_reporter": "y"}
-    assert post(alice.client, case_id, "status", status) == 302
-    assert post(alice.client, case_id, "notes", {"note": NOTE}) == 302
+    assert case_action(alice.client, case_id, "status", status) == 302
+    assert case_action(alice.client, case_id, "notes", {"note": NOTE}) == 302
     due = (clock.today() + timedelta(days=3)).isoformat()
     task = {"task_title": TASK, "task_owner": alice.id, "task_due": due}
-    assert post(alice.client, case_id, "tasks", task) == 302
+    assert case_action(alice.client, case_id, "tasks", task) == 302
     files = {"evidence": [(io.BytesIO(b"a"), "a.txt"), (io.BytesIO(b"b"), "b.txt")]}
-    assert post(alice.client, case_id, "evidence", files) == 302
+    assert case_action(alice.client, case_id, "evidence", files) == 302
 
     entries = build_timeline(db, case_id)
     assert [entry.at for entry in entries] == sorted(entry.at for entry in entries)
@@ -338,13 +281,13 @@ def test_the_timeline_takes_the_same_queries_for_any_size_of_case(
     intake: FlaskClient, sign_in: Callable[..., SignedIn], db: Session
 ) -> None:
     alice = sign_in("alice")
-    case_id = new_case(db, intake)
+    case_id = new_case(intake, db, REPORT).id
     with counting(db) as small:
         build_timeline(db, case_id)
     for number in range(4):
-        assert post(alice.client, case_id, "notes", {"note": f"note {number}"}) == 302
+        assert case_action(alice.client, case_id, "notes", {"note": f"note {number}"}) == 302
         task = {"task_title": f"task {number}", "task_owner": alice.id}
-        assert post(alice.client, case_id, "tasks", task) == 302
+        assert case_action(alice.client, case_id, "tasks", task) == 302
     db.expire_all()
     with counting(db) as large:
         entries = build_timeline(db, case_id)
@@ -389,7 +332,7 @@ def test_reply_templates_are_managed_by_administrators_only(
         assert client.post("/admin/templates", data=forged).status_code == 403
         assert client.post(f"/admin/templates/{template.id}/delete", data=forged).status_code == 403
 
-    case_id = new_case(db, intake)
+    case_id = new_case(intake, db, REPORT).id
     reference = db.get_one(Case, case_id).reference
     filled = page(alice.client, f"/cases/{case_id}?template={template.id}")
     textarea = filled.split('name="text"', 1)[1].split("</textarea>", 1)[0]
@@ -413,9 +356,9 @@ def expire_sessions(db: Session) -> None:
     db.commit()
 
 
-def sign_in_again(user: SignedIn, carried: dict[str, str], passphrase: str = NEW) -> str:
+def sign_in_again(user: SignedIn, carried: dict[str, str], passphrase: str = NEW_PASSPHRASE) -> str:
     """Sign in with the carried fields; a wrong passphrase fails before the code is checked."""
-    code = user.authenticator.next_code() if passphrase == NEW else "000000"
+    code = user.authenticator.next_code() if passphrase == NEW_PASSPHRASE else "000000"
     response = user.client.post(
         "/login",
         data={
@@ -433,7 +376,7 @@ def test_a_note_typed_while_the_session_expired_survives_the_sign_in(
     intake: FlaskClient, sign_in: Callable[..., SignedIn], db: Session, config: Config
 ) -> None:
     alice = sign_in("alice")
-    case_id = new_case(db, intake)
+    case_id = new_case(intake, db, REPORT).id
     token = csrf_token(alice.client, f"/cases/{case_id}")
     expire_sessions(db)
     typed = 'Call the <b>reseller</b> & "ask" again\nsecond line'
@@ -466,7 +409,7 @@ def test_a_note_typed_while_the_session_expired_survives_the_sign_in(
     logs = "".join(path.read_text() for path in config.log_dir.glob("*") if path.is_file())
     assert "reseller" not in logs
 
-    assert post(alice.client, case_id, "notes", {"note": typed}) == 302
+    assert case_action(alice.client, case_id, "notes", {"note": typed}) == 302
     assert count(db, Note) == 1
 
 
@@ -474,7 +417,7 @@ def test_a_reply_is_carried_too_and_forged_carries_are_ignored(
     intake: FlaskClient, sign_in: Callable[..., SignedIn], db: Session
 ) -> None:
     alice = sign_in("alice")
-    case_id = new_case(db, intake)
+    case_id = new_case(intake, db, REPORT).id
     token = csrf_token(alice.client, f"/cases/{case_id}")
     expire_sessions(db)
     expired = alice.client.post(
@@ -506,7 +449,7 @@ def test_roles_without_case_work_and_strangers_are_refused(
     intake: FlaskClient, sign_in: Callable[..., SignedIn], db: Session, config: Config
 ) -> None:
     sign_in("alice")
-    case_id = new_case(db, intake)
+    case_id = new_case(intake, db, REPORT).id
     outsider = sign_in("olga")  # joined after the case arrived: holds nothing
     auditor = sign_in("audrey", Role.AUDITOR)
     for action, data in (

@@ -11,60 +11,33 @@ tokens. All mismatches of one engine are collected and shown together as a table
 from __future__ import annotations
 
 import enum
-import io
 import itertools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from redress.store import clock
-from redress.store.models import (
-    Attachment,
-    Case,
-    DisclosureRequest,
-    InterimMeasure,
-    KeyKind,
-    MeasureState,
-    Message,
-    Note,
-    ReplyTemplate,
-    Role,
-    Task,
+from redress.store.models import Role
+from tests.helpers import NEW_PASSPHRASE, SignedIn, Staff, csrf_token
+from tests.support.case_scene import (
+    NOTE,
+    REASON,
+    TASK,
+    Actor,
+    Scene,
+    build_scene,
+    evidence_form,
+    measure_form,
+    renew_form,
+    reply_form,
 )
-from tests.conftest import Staff
-from tests.helpers import csrf_token, report_form
-from tests.test_access import NEW, sign_in
 
-REPORT = "The tracker was sold to a ministry and used on journalists."
-IDENTITY_NAME = "Dana Reporter"
-REPLY = "Thank you; could you send the invoice?"
-NOTE = "The invoice dates match the shipment."
-TASK = "Ask the reseller for the deployment logs"
-REASON = "We need to call the reporter about the invoice."
-RATIONALE = "The tracker keeps receiving updates while we investigate."
-RENEWAL = "The reseller has not answered yet."
-REPORT_FILE = b"report attachment bytes " * 40
-REPLY_FILE = b"reply attachment bytes " * 40
-EVIDENCE_FILE = b"evidence bytes " * 40
 # Any X25519 public key will do for an export nobody opens.
 EXPORT_RECIPIENT = "redress-export-pk-1:sgD2beGpfV4aEdXP4Kz93AJFUXD2ZhA09vAWlCCoo34"
-
-
-class Actor(enum.StrEnum):
-    ANONYMOUS = "anonymous"
-    ADMINISTRATOR = "administrator"
-    HOLDER = "caseworker holding the case"
-    OUTSIDER = "caseworker not granted the case"
-    APPROVER = "approver granted the case"
-    OTHER_APPROVER = "approver not granted the case"
-    AUDITOR = "auditor"
 
 
 class Outcome(enum.StrEnum):
@@ -138,41 +111,6 @@ class Route:
     form: Form = no_form
 
 
-@dataclass
-class Scene:
-    """Real ids of everything the routes name, and each actor's signed-in client."""
-
-    ids: dict[str, str]
-    staff: dict[Actor, Staff]
-    clients: dict[Actor, FlaskClient] = field(default_factory=dict)
-
-    def path(self, route: Route) -> str:
-        return route.path.format(**self.ids)
-
-
-def evidence_form(_scene: Scene) -> dict[str, object]:
-    return {"evidence": [(io.BytesIO(EVIDENCE_FILE), "evidence.txt")]}
-
-
-def reply_form(_scene: Scene) -> dict[str, object]:
-    return {"text": REPLY, "attachments": [(io.BytesIO(REPLY_FILE), "reply.txt")]}
-
-
-def in_a_month() -> str:
-    return (clock.today() + timedelta(days=30)).isoformat()
-
-
-def measure_form(_scene: Scene) -> dict[str, object]:
-    kind, text, review_on = "suspend_updates", RATIONALE, in_a_month()
-    return {"measure_kind": kind, "measure_rationale": text, "measure_review_on": review_on}
-
-
-def renew_form(scene: Scene) -> dict[str, object]:
-    """Renewing the measure in force (its form's fields carry the measure's prefix)."""
-    prefix = f"review-{scene.ids['in_force']}-"
-    return {prefix + "review_on": in_a_month(), prefix + "reason": RENEWAL, prefix + "renew": "y"}
-
-
 # Unique names for the accounts and templates the matrix itself creates.
 NUMBERS = itertools.count(1)
 
@@ -188,7 +126,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("auth.passphrase", "POST"): Route(
         "/passphrase",
         SIGNED_IN,
-        lambda _s: {"current": "not the passphrase", "new": NEW + "!", "confirm": NEW + "!"},
+        lambda _s: {
+            "current": "not the passphrase",
+            "new": NEW_PASSPHRASE + "!",
+            "confirm": NEW_PASSPHRASE + "!",
+        },
     ),
     ("cases.index", "GET"): Route("/", CASE_LIST),
     ("cases.show", "GET"): Route(CASE, CASE_CONTENT),
@@ -270,10 +212,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("audit.log", "GET"): Route("/audit", AUDIT_LOG),
     ("account.two_factor", "GET"): Route("/account/two-factor", SIGNED_IN),
     ("account.reveal", "POST"): Route(
-        "/account/two-factor/secret", SIGNED_IN, lambda _s: {"reveal-passphrase": NEW}
+        "/account/two-factor/secret", SIGNED_IN, lambda _s: {"reveal-passphrase": NEW_PASSPHRASE}
     ),
     ("account.generate_codes", "POST"): Route(
-        "/account/two-factor/recovery-codes", SIGNED_IN, lambda _s: {"codes-passphrase": NEW}
+        "/account/two-factor/recovery-codes",
+        SIGNED_IN,
+        lambda _s: {"codes-passphrase": NEW_PASSPHRASE},
     ),
     ("auth.logout", "POST"): Route("/logout", SIGN_OUT),
 }
@@ -315,117 +259,6 @@ def outcome(response: TestResponse) -> Outcome | str:
     if status < 400 or status in (400, 409):
         return Outcome.ALLOWED
     return str(status)
-
-
-# Building the scene.
-
-
-def submit_case(intake: FlaskClient, db: Session) -> str:
-    """A report with a file and a confidential identity, through the intake form."""
-    before = set(db.scalars(select(Case.id)))
-    response = intake.post(
-        "/report",
-        data={
-            **report_form(intake),
-            "what_happened": REPORT,
-            "identity_name": IDENTITY_NAME,
-            "attachments": [(io.BytesIO(REPORT_FILE), "report.txt")],
-        },
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 201
-    db.expire_all()
-    [case_id] = set(db.scalars(select(Case.id))) - before
-    return case_id
-
-
-def send(client: FlaskClient, path: str, data: Mapping[str, object], token_page: str) -> int:
-    """POST `data` with a CSRF token from `token_page`; the status."""
-    form = {"csrf_token": csrf_token(client, token_page), **data}
-    return client.post(path, data=form, content_type="multipart/form-data").status_code
-
-
-def state_is(state: MeasureState) -> ColumnElement[bool]:
-    return InterimMeasure.state == state
-
-
-def one(db: Session, query: Select[str]) -> str:
-    db.expire_all()
-    found = db.scalar(query)
-    assert isinstance(found, str), f"nothing found for {query}"
-    return found
-
-
-def build_scene(
-    console_app: Flask, intake: FlaskClient, db: Session, make_caseworker: Callable[..., Staff]
-) -> Scene:
-    """The case and everything around it, created through intake and the console."""
-    accounts = {
-        Actor.HOLDER: make_caseworker("holder"),
-        # An approver present at submission holds the identity key; the holder grants the rest.
-        Actor.APPROVER: make_caseworker("approver", Role.APPROVER),
-        Actor.ADMINISTRATOR: make_caseworker("admin", Role.ADMINISTRATOR),
-        Actor.AUDITOR: make_caseworker("auditor", Role.AUDITOR),
-    }
-    case_id = submit_case(intake, db)
-    # Joined after the case arrived: they hold no copy of any of its keys.
-    accounts[Actor.OUTSIDER] = make_caseworker("outsider")
-    accounts[Actor.OTHER_APPROVER] = make_caseworker("other-approver", Role.APPROVER)
-    spare = make_caseworker("spare")
-    scene = Scene(
-        ids={
-            "case": case_id,
-            "spare": spare.account.caseworker_id,
-            "holder": accounts[Actor.HOLDER].account.caseworker_id,
-            "approver": accounts[Actor.APPROVER].account.caseworker_id,
-        },
-        staff=accounts,
-        clients={actor: sign_in(console_app, staff) for actor, staff in accounts.items()},
-    )
-    scene.clients[Actor.ANONYMOUS] = console_app.test_client()
-    holder, admin = scene.clients[Actor.HOLDER], scene.clients[Actor.ADMINISTRATOR]
-    case_page = CASE.format(case=case_id)
-    for path, data in (
-        ("/reply", reply_form(scene)),
-        ("/notes", {"note": NOTE}),
-        ("/tasks", {"task_title": TASK, "task_owner": scene.ids["holder"]}),
-        ("/evidence", evidence_form(scene)),
-        ("/triage", {"credibility": "credible", "credibility_rationale": "Consistent dates."}),
-        ("/access/grant", {"grantee": scene.ids["approver"]}),
-        ("/access/disclosure", {"disclosure_reason": REASON}),
-        ("/measures", measure_form(scene)),
-        ("/measures", measure_form(scene)),
-    ):
-        assert send(holder, case_page + path, data, "/account/two-factor") == 302, path
-    # The approver puts one of the two proposed measures in force.
-    first = one(db, select(InterimMeasure.id).order_by(InterimMeasure.id))
-    approve = f"{case_page}/approvals/measure/{first}/approve"
-    assert send(scene.clients[Actor.APPROVER], approve, {}, "/approvals") == 302
-    for name in ("Acknowledgement", "To be deleted"):
-        form = {"name": name, "body": "We received {reference}."}
-        assert send(admin, "/admin/templates", form, "/admin/templates") == 302
-    thread_file = select(Attachment.id).where(
-        Attachment.case_id == case_id, Attachment.key_kind == KeyKind.THREAD
-    )
-    scene.ids.update(
-        attachment=one(db, thread_file.where(Attachment.message_id.is_(None))),
-        reply_attachment=one(db, thread_file.where(Attachment.message_id.is_not(None))),
-        evidence=one(
-            db,
-            select(Attachment.id).where(
-                Attachment.case_id == case_id, Attachment.key_kind == KeyKind.INTERNAL
-            ),
-        ),
-        message=one(db, select(Message.id).where(Message.caseworker_id.is_not(None))),
-        note=one(db, select(Note.id)),
-        task=one(db, select(Task.id)),
-        request=one(db, select(DisclosureRequest.id)),
-        measure=one(db, select(InterimMeasure.id).where(state_is(MeasureState.PROPOSED))),
-        in_force=one(db, select(InterimMeasure.id).where(state_is(MeasureState.IN_FORCE))),
-        template=one(db, select(ReplyTemplate.id).where(ReplyTemplate.name == "Acknowledgement")),
-        doomed=one(db, select(ReplyTemplate.id).where(ReplyTemplate.name == "To be deleted")),
-    )
-    return scene
 
 
 # Running the matrix.
@@ -475,7 +308,7 @@ def check(scene: Scene, actor: Actor, endpoint: str, method: str, route: Route) 
         forms["empty"] = {"csrf_token": token}
     found = []
     for name, data in forms.items():
-        response = ask(client, method, scene.path(route), data)
+        response = ask(client, method, scene.path(route.path), data)
         got = outcome(response)
         text = response.get_data().decode("utf-8", "replace")  # a download may be binary
         if got != expected or "Traceback" in text:
@@ -508,9 +341,13 @@ def test_the_table_names_every_console_route(console_app: Flask) -> None:
 
 
 def test_every_route_allows_or_refuses_every_actor(
-    console_app: Flask, intake: FlaskClient, db: Session, make_caseworker: Callable[..., Staff]
+    console_app: Flask,
+    intake: FlaskClient,
+    db: Session,
+    make_caseworker: Callable[..., Staff],
+    sign_in: Callable[..., SignedIn],
 ) -> None:
-    scene = build_scene(console_app, intake, db, make_caseworker)
+    scene = build_scene(console_app, intake, db, make_caseworker, sign_in)
     mismatches = run_matrix(scene)
     header = table_row("endpoint", "verb", "actor", "form", "expected", "got")
     table = "\n".join([header, *map(Mismatch.row, mismatches)])

@@ -10,16 +10,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from redress.store import clock
 from redress.store.models import AuditEvent, Case, CaseStatus, OrganisationSetting, Role
-from tests.conftest import Staff
-from tests.helpers import csrf_token, submit_report
-from tests.test_access import sign_in
+from tests.helpers import SignedIn, Staff, csrf_token, submit_report
 
 
 def save(client: FlaskClient, acknowledgement: str, feedback: str) -> tuple[int, str]:
@@ -46,13 +43,13 @@ def changes(db: Session) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def admin(console_app: Flask, make_caseworker: Callable[..., Staff]) -> FlaskClient:
-    return sign_in(console_app, make_caseworker("root", Role.ADMINISTRATOR))
+def admin(sign_in: Callable[..., SignedIn]) -> FlaskClient:
+    return sign_in("root", Role.ADMINISTRATOR).client
 
 
 def test_changed_deadlines_apply_to_new_deadlines_and_are_audited(
     admin: FlaskClient,
-    console_app: Flask,
+    sign_in: Callable[..., SignedIn],
     intake: FlaskClient,
     make_caseworker: Callable[..., Staff],
     db: Session,
@@ -77,7 +74,7 @@ def test_changed_deadlines_apply_to_new_deadlines_and_are_audited(
     assert after.acknowledgement_due == today + timedelta(days=10)
     assert before.acknowledgement_due == today + timedelta(days=7)
 
-    caseworker = sign_in(console_app, alice)
+    caseworker = sign_in(alice).client
     response = caseworker.post(
         f"/cases/{after.id}/status",
         data={
@@ -112,10 +109,10 @@ def test_bad_values_are_refused_and_nothing_is_saved(
 
 
 def test_only_administrators_see_settings(
-    console_app: Flask, admin: FlaskClient, make_caseworker: Callable[..., Staff]
+    admin: FlaskClient, sign_in: Callable[..., SignedIn]
 ) -> None:
     assert 'href="/admin/settings"' in admin.get("/admin/accounts").get_data(as_text=True)
     for role in (Role.CASEWORKER, Role.APPROVER, Role.AUDITOR):
-        client = sign_in(console_app, make_caseworker(f"user_{role.value}", role))
+        client = sign_in(f"user_{role.value}", role).client
         assert client.get("/admin/settings").status_code == 403
         assert 'href="/admin/settings"' not in client.get("/account/two-factor").get_data(True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -30,9 +31,7 @@ from redress.store.models import (
     Recipient,
 )
 from tests.helpers import (
-    Authenticator,
-    change_passphrase,
-    console_login,
+    SignedIn,
     csrf_token,
     submit_report,
 )
@@ -47,14 +46,6 @@ def test_migrations_match_the_models(database: Database) -> None:
     assert differences == []
 
 
-def signed_in_console(console: FlaskClient, make_caseworker) -> None:
-    staff = make_caseworker("kim")
-    console_login(
-        console, "kim", staff.passphrase, Authenticator(staff.account.totp_secret).next_code()
-    )
-    change_passphrase(console, staff.passphrase, "kim's long passphrase")
-
-
 def open_only_case(console: FlaskClient, db: Session) -> str:
     case_id = db.scalar(select(CaseField.case_id))
     assert case_id is not None
@@ -66,9 +57,9 @@ def flip_last_byte(blob: bytes) -> bytes:
 
 
 def test_tampered_report_is_shown_as_an_integrity_failure(
-    intake: FlaskClient, console: FlaskClient, make_caseworker, db: Session
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn], db: Session
 ) -> None:
-    signed_in_console(console, make_caseworker)
+    sign_in("kim", client=console)
     submit_report(intake, "original words")
     field = db.scalar(select(CaseField))
     assert field is not None
@@ -87,9 +78,9 @@ def test_tampered_report_is_shown_as_an_integrity_failure(
 
 
 def test_messages_swapped_between_rows_are_detected(
-    intake: FlaskClient, console: FlaskClient, make_caseworker, db: Session
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn], db: Session
 ) -> None:
-    signed_in_console(console, make_caseworker)
+    sign_in("kim", client=console)
     submit_report(intake, "report")
     case_id = db.scalar(select(CaseField.case_id))
     console.post(
@@ -107,9 +98,9 @@ def test_messages_swapped_between_rows_are_detected(
 
 
 def test_report_moved_to_another_case_is_detected(
-    intake: FlaskClient, console: FlaskClient, make_caseworker, db: Session
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn], db: Session
 ) -> None:
-    signed_in_console(console, make_caseworker)
+    sign_in("kim", client=console)
     submit_report(intake, "report one")
     submit_report(intake, "report two")
     one, two = db.scalars(select(CaseField)).all()
@@ -121,9 +112,9 @@ def test_report_moved_to_another_case_is_detected(
 
 
 def test_tampered_attachment_download_fails_loudly(
-    intake: FlaskClient, console: FlaskClient, make_caseworker, db: Session, config
+    intake: FlaskClient, console: FlaskClient, sign_in: Callable[..., SignedIn], db: Session, config
 ) -> None:
-    signed_in_console(console, make_caseworker)
+    sign_in("kim", client=console)
     submit_report(intake, "with file", [(b"A" * 200_000, "a.bin")])
     attachment = db.scalar(select(Attachment))
     assert attachment is not None
@@ -175,11 +166,11 @@ def test_audit_chain_detects_a_truncated_tail(db: Session) -> None:
 def test_recovery_key_opens_every_case_and_shredding_closes_it(
     intake: FlaskClient,
     console: FlaskClient,
-    make_caseworker,
+    sign_in: Callable[..., SignedIn],
     db: Session,
     recovery_keypair: KeyPair,
 ) -> None:
-    signed_in_console(console, make_caseworker)
+    sign_in("kim", client=console)
     submit_report(intake, "recoverable words")
     field = db.scalar(select(CaseField))
     assert field is not None

@@ -39,10 +39,8 @@ from redress.store.models import (
     Task,
 )
 from redress.web import services
-from tests.conftest import Staff
-from tests.helpers import console_login, csrf_token
-from tests.test_access import NEW
-from tests.test_permission_matrix import (
+from tests.helpers import NEW_PASSPHRASE, SignedIn, Staff, console_login, csrf_token
+from tests.support.case_scene import (
     EVIDENCE_FILE,
     IDENTITY_NAME,
     NOTE,
@@ -109,7 +107,8 @@ def two_factor_secret(scene: Scene) -> TestResponse:
     client = holder(scene)
     token = csrf_token(client, "/account/two-factor")
     return client.post(
-        "/account/two-factor/secret", data={"csrf_token": token, "reveal-passphrase": NEW}
+        "/account/two-factor/secret",
+        data={"csrf_token": token, "reveal-passphrase": NEW_PASSPHRASE},
     )
 
 
@@ -131,7 +130,7 @@ def sign_in_again(scene: Scene) -> TestResponse:
     next_step = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=30)
     code = totp.current_code(staff.account.totp_secret, next_step)
     client = holder(scene).application.test_client()
-    return console_login(client, staff.account.username, NEW, code)
+    return console_login(client, staff.account.username, NEW_PASSPHRASE, code)
 
 
 Row = Callable[[Scene], ColumnElement[bool]]
@@ -317,11 +316,15 @@ def last_seq(db: Session) -> int:
 
 @pytest.fixture
 def scene(
-    console_app: Flask, intake: FlaskClient, db: Session, make_caseworker: Callable[..., Staff]
+    console_app: Flask,
+    intake: FlaskClient,
+    db: Session,
+    make_caseworker: Callable[..., Staff],
+    sign_in: Callable[..., SignedIn],
 ) -> Scene:
     """The permission matrix's case: a report with a file and an identity, a reply with a file,
     a note, a task, evidence, a triage and a pending disclosure request."""
-    return build_scene(console_app, intake, db, make_caseworker)
+    return build_scene(console_app, intake, db, make_caseworker, sign_in)
 
 
 def tamper_with(db: Session, scene: Scene, tamper: Tamper) -> None:

@@ -3,11 +3,9 @@ updates the reporter reads in their language, refusals and tampering."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -22,7 +20,6 @@ from redress.i18n.texts import SYSTEM_TEXTS
 from redress.keys import contexts
 from redress.keys.blind_index import INDEX_KEY
 from redress.store.models import (
-    AuditEvent,
     Base,
     BlindIndex,
     Case,
@@ -34,19 +31,17 @@ from redress.store.models import (
     Recipient,
     Role,
 )
-from tests.conftest import Staff
 from tests.helpers import (
-    Authenticator,
+    SignedIn,
+    Staff,
+    audited,
     case_ids,
-    change_passphrase,
     confirm_receipt,
-    console_login,
     csrf_token,
     receipt_from,
     submit_report,
 )
 
-NEW_PASSPHRASE = "correct horse battery staple"
 TRIAGE = {
     "credibility": "credible",
     "credibility_rationale": "Matches three leaked invoices word for word",
@@ -76,21 +71,17 @@ def test_every_reachable_status_update_has_a_text() -> None:
             assert update_template(current, new) in SYSTEM_TEXTS, (current, new)
 
 
-def sign_in(console: FlaskClient, staff: Staff) -> None:
-    code = Authenticator(staff.account.totp_secret).next_code()
-    name = staff.account.username
-    assert console_login(console, name, staff.passphrase, code).status_code == 302
-    assert change_passphrase(console, staff.passphrase, NEW_PASSPHRASE).status_code == 302
-
-
 @pytest.fixture
 def case_id(
-    intake: FlaskClient, console: FlaskClient, make_caseworker: Callable[..., Staff]
+    intake: FlaskClient,
+    console: FlaskClient,
+    make_caseworker: Callable[..., Staff],
+    sign_in: Callable[..., SignedIn],
 ) -> str:
     """One report, granted to alice, who is signed in on `console`."""
     staff = make_caseworker("alice")
     assert submit_report(intake, "Phones of four journalists were infected.").status_code == 201
-    sign_in(console, staff)
+    sign_in(staff, client=console)
     [found] = case_ids(console)
     return found
 
@@ -124,12 +115,6 @@ def in_dump(text: str, values: list[object]) -> bool:
         if any(needle.encode() in haystack for needle in needles):
             return True
     return False
-
-
-def audited(db: Session, action: str) -> list[dict[str, object]]:
-    db.expire_all()
-    details = db.scalars(select(AuditEvent.detail).where(AuditEvent.action == action))
-    return [json.loads(detail) for detail in details]
 
 
 def test_triage_is_saved_encrypted_indexed_and_shown(
@@ -231,13 +216,17 @@ def test_an_invalid_triage_keeps_the_typed_text(
 
 
 def test_status_changes_follow_the_workflow_and_tell_the_reporter_in_spanish(
-    intake: FlaskClient, console: FlaskClient, make_caseworker: Callable[..., Staff], db: Session
+    intake: FlaskClient,
+    console: FlaskClient,
+    make_caseworker: Callable[..., Staff],
+    sign_in: Callable[..., SignedIn],
+    db: Session,
 ) -> None:
     staff = make_caseworker("alice")
     intake.get("/language/es")
     sent = submit_report(intake, "Infectaron los teléfonos de cuatro periodistas.")
     confirm_receipt(intake, receipt_from(sent))
-    sign_in(console, staff)
+    sign_in(staff, client=console)
     [case_id] = case_ids(console)
 
     shown = page(console, case_id)
@@ -276,11 +265,9 @@ def test_status_changes_follow_the_workflow_and_tell_the_reporter_in_spanish(
 
 
 def test_other_caseworkers_case_is_not_found(
-    console_app: Flask, case_id: str, make_caseworker: Callable[..., Staff], db: Session
+    case_id: str, sign_in: Callable[..., SignedIn], db: Session
 ) -> None:
-    bob = make_caseworker("bob")
-    other = console_app.test_client()
-    sign_in(other, bob)
+    other = sign_in("bob").client
     token = csrf_token(other, "/")
     for action, data in (("triage", TRIAGE), ("status", {"new_status": "acknowledged"})):
         response = other.post(f"/cases/{case_id}/{action}", data={"csrf_token": token, **data})
@@ -291,10 +278,9 @@ def test_other_caseworkers_case_is_not_found(
 
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMINISTRATOR])
 def test_roles_without_case_work_are_refused(
-    console_app: Flask, case_id: str, make_caseworker: Callable[..., Staff], role: Role
+    case_id: str, sign_in: Callable[..., SignedIn], role: Role
 ) -> None:
-    client = console_app.test_client()
-    sign_in(client, make_caseworker("other", role))
+    client = sign_in("other", role).client
     token = csrf_token(client, "/passphrase")
     for action in ("triage", "status"):
         response = client.post(f"/cases/{case_id}/{action}", data={"csrf_token": token})

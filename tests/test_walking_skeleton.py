@@ -7,6 +7,7 @@ import os
 from flask.testing import FlaskClient
 
 from tests.helpers import (
+    NEW_PASSPHRASE,
     Authenticator,
     case_ids,
     change_passphrase,
@@ -17,8 +18,6 @@ from tests.helpers import (
     reporter_login,
     submit_report,
 )
-
-NEW_PASSPHRASE = "correct horse battery staple"
 
 
 def test_report_reply_and_follow_up(

@@ -13,7 +13,7 @@ from redress.store.models import Case, CaseStatus
 RECEIVED = date(2026, 3, 2)
 
 
-def new_case() -> Case:
+def received_case() -> Case:
     return Case(
         status=CaseStatus.RECEIVED,
         received_on=RECEIVED,
@@ -22,7 +22,7 @@ def new_case() -> Case:
 
 
 def test_full_path_sets_dates() -> None:
-    case = new_case()
+    case = received_case()
     acknowledged = RECEIVED + timedelta(days=2)
     change_status(case, CaseStatus.ACKNOWLEDGED, today=acknowledged, feedback_days=90)
     assert case.acknowledged_on == acknowledged
@@ -50,7 +50,7 @@ def test_full_path_sets_dates() -> None:
     ],
 )
 def test_every_other_transition_is_refused(start: CaseStatus, target: CaseStatus) -> None:
-    case = new_case()
+    case = received_case()
     case.status = start
     with pytest.raises(TransitionError):
         change_status(case, target, today=RECEIVED, feedback_days=90)
@@ -58,7 +58,7 @@ def test_every_other_transition_is_refused(start: CaseStatus, target: CaseStatus
 
 
 def test_overdue_acknowledgement_and_feedback() -> None:
-    case = new_case()
+    case = received_case()
     assert not is_overdue(case, RECEIVED + timedelta(days=7))
     assert is_overdue(case, RECEIVED + timedelta(days=8))
     change_status(case, CaseStatus.ACKNOWLEDGED, today=RECEIVED, feedback_days=90)
