@@ -15,7 +15,6 @@ import signal
 import stat
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,16 @@ from playwright.sync_api import Browser, Page, expect
 from redress.staff import totp
 from redress.web.headers import CONTENT_SECURITY_POLICY_WITH_OWN_SCRIPTS, SECURITY_HEADERS
 from tests.support.browser import launched_browser
+from tests.support.browser_flows import (
+    SLOW_MS,
+    choose_passphrase,
+    create_instance,
+    follow_up,
+    js_off_page,
+    printed_value,
+    send_report,
+    sign_in,
+)
 from tests.support.servers import (
     RunningCommand,
     clean_environment,
@@ -33,11 +42,6 @@ from tests.support.servers import (
     run_redress,
     start_serving,
 )
-
-NEW_PASSPHRASE = "correct horse battery staple"
-RECEIPT = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}")
-# Slow steps (Argon2id at production cost, gunicorn workers booting) on a busy CI machine.
-SLOW_MS = 20_000
 
 
 @dataclass(frozen=True)
@@ -84,77 +88,7 @@ def browser() -> Iterator[Browser]:
     yield from launched_browser()
 
 
-@contextmanager
-def js_off_page(browser: Browser, *origins: str) -> Iterator[Page]:
-    """A page in a fresh context (own cookies) with JavaScript disabled.
-
-    Every request the page makes must go to one of ``origins``: no third-party resources.
-    """
-    context = browser.new_context(java_script_enabled=False, accept_downloads=True)
-    requested: list[str] = []
-    context.on("request", lambda request: requested.append(request.url))
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-    assert requested
-    assert [url for url in requested if not url.startswith(origins)] == []
-
-
-def printed_value(output: str, name: str) -> str:
-    """The value of a `name:   value` line the CLI printed."""
-    match = re.search(rf"^{re.escape(name)}:\s+(\S+)\s*$", output, re.MULTILINE)
-    assert match, f"no {name!r} line in:\n{output}"
-    return match[1]
-
-
-def create_instance(instance: Path, environ: dict[str, str]) -> None:
-    created = run_redress(
-        ["--instance", str(instance), "init", "--threshold", "2", "--shares", "3"], environ
-    )
-    assert len(re.findall(r"^  share \d: ", created.stdout, re.MULTILINE)) == 3
-
-
-def sign_in(page: Page, console: str, username: str, passphrase: str, secret: str) -> None:
-    page.goto(f"{console}login")
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Passphrase", exact=True).fill(passphrase)
-    page.get_by_label("Authentication code", exact=True).fill(totp.current_code(secret))
-    page.get_by_role("button", name="Sign in").click()
-
-
 # The three acts of the walking skeleton.
-
-
-def send_report(page: Page, intake: str, text: str, filename: str, content: bytes) -> str:
-    """Send a report with one file, go to the inbox, log out; returns the receipt code."""
-    page.goto(intake)
-    page.get_by_role("main").get_by_role("link", name="Send a report").click()
-    page.wait_for_url(f"{intake}report")
-    page.get_by_label("What happened?", exact=True).fill(text)
-    page.get_by_label("Files (optional)", exact=True).set_input_files(
-        files=[{"name": filename, "mimeType": "application/octet-stream", "buffer": content}]
-    )
-    page.get_by_role("button", name="Send report").click()
-    expect(page.get_by_role("heading", name="Your report was received")).to_be_visible(
-        timeout=SLOW_MS
-    )
-    receipt = page.locator("#receipt").inner_text().strip()
-    assert RECEIPT.fullmatch(receipt), receipt
-
-    # The reporter proves they wrote the code down by typing its last group.
-    page.get_by_label("The last four characters of your receipt code", exact=True).fill(
-        receipt[-4:]
-    )
-    page.get_by_role("button", name="I have saved my code").click()
-    page.wait_for_url(f"{intake}inbox")
-    expect(page.locator(".status")).to_have_text("Received")
-
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url(intake)
-    page.goto(f"{intake}inbox")
-    page.wait_for_url(f"{intake}login")  # the session ended with the logout
-    return receipt
 
 
 def handle_case(
@@ -162,12 +96,8 @@ def handle_case(
 ) -> None:
     """First sign-in with the one-time password, read the new case and its file, reply."""
     text, filename, content = report
-    sign_in(page, console, "alice", password, secret)
-    page.wait_for_url(f"{console}passphrase", timeout=SLOW_MS)
-    page.get_by_label("Current passphrase", exact=True).fill(password)
-    page.get_by_label("New passphrase", exact=True).fill(NEW_PASSPHRASE)
-    page.get_by_label("New passphrase again", exact=True).fill(NEW_PASSPHRASE)
-    page.get_by_role("button", name="Change passphrase").click()
+    sign_in(page, console, "alice", password, totp.current_code(secret))
+    choose_passphrase(page, console, password)
     page.wait_for_url(console, timeout=SLOW_MS)
 
     row = page.locator("table.cases tbody tr")
@@ -186,15 +116,6 @@ def handle_case(
     page.get_by_label("Reply to the reporter", exact=True).fill(reply)
     page.get_by_role("button", name="Send reply").click()
     expect(page.get_by_role("status")).to_have_text("Your reply was sent.")
-    expect(page.locator(".thread")).to_contain_text(reply)
-
-
-def follow_up(page: Page, intake: str, receipt: str, reply: str) -> None:
-    """Log back in with the receipt as a person might type it, and read the reply."""
-    page.goto(f"{intake}login")
-    page.get_by_label("Your receipt code", exact=True).fill(receipt.lower().replace("-", " "))
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{intake}inbox", timeout=SLOW_MS)
     expect(page.locator(".thread")).to_contain_text(reply)
 
 
@@ -268,7 +189,7 @@ def test_make_run_demo_serves_both_apps(browser: Browser, launch: Launch, tmp_pa
     assert printed_value(credentials.read_text(), "TOTP secret") == secret
 
     with js_off_page(browser, first.console, first.intake) as page:
-        sign_in(page, first.console, username, password, secret)
+        sign_in(page, first.console, username, password, totp.current_code(secret))
         page.wait_for_url(first.console, timeout=SLOW_MS)  # no passphrase change for the demo
         expect(page.get_by_role("heading", name="Cases")).to_be_visible()
         expect(page.get_by_role("main")).to_contain_text("No cases are granted to you yet.")

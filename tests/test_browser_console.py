@@ -33,16 +33,17 @@ from redress.i18n.console import SETTING_LABELS
 from tests.helpers import Authenticator
 from tests.support.axe import PageSnapshot, audit, axe_or_unavailable, describe_audit, failing_only
 from tests.support.browser import launched_browser
-from tests.support.servers import RunningCommand, clean_environment, run_redress, start_serving
-from tests.test_browser import (
-    NEW_PASSPHRASE,
+from tests.support.browser_flows import (
     SLOW_MS,
+    choose_passphrase,
     create_instance,
     follow_up,
     js_off_page,
     printed_value,
     send_report,
+    sign_in,
 )
+from tests.support.servers import RunningCommand, clean_environment, run_redress, start_serving
 
 pytestmark = pytest.mark.browser
 
@@ -128,16 +129,9 @@ def visit(browser: Browser) -> Iterator[Visit]:
 def first_sign_in(page: Page, console: str, account: Account, home: str = "Cases") -> None:
     """Sign in with the one-time password and a fresh TOTP code; change the passphrase; land on
     the role's home page, headed `home`."""
-    page.goto(f"{console}login")
-    page.get_by_label("Username", exact=True).fill(account.username)
-    page.get_by_label("Passphrase", exact=True).fill(account.password)
-    page.get_by_label("Authentication code", exact=True).fill(account.authenticator.next_code())
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{console}passphrase", timeout=SLOW_MS)
-    page.get_by_label("Current passphrase", exact=True).fill(account.password)
-    page.get_by_label("New passphrase", exact=True).fill(NEW_PASSPHRASE)
-    page.get_by_label("New passphrase again", exact=True).fill(NEW_PASSPHRASE)
-    page.get_by_role("button", name="Change passphrase").click()
+    code = account.authenticator.next_code()
+    sign_in(page, console, account.username, account.password, code)
+    choose_passphrase(page, console, account.password)
     expect(page.get_by_role("heading", name=home, exact=True)).to_be_visible(timeout=SLOW_MS)
 
 

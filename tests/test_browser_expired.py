@@ -22,8 +22,7 @@ import pytest
 from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from tests.support.browser import launched_browser
-from tests.support.servers import RunningCommand, clean_environment, run_redress, start_serving
-from tests.test_browser_intake import (
+from tests.support.browser_flows import (
     SLOW_MS,
     Texts,
     choose_language,
@@ -32,6 +31,7 @@ from tests.test_browser_intake import (
     receipt_on,
     reporter_page,
 )
+from tests.support.servers import RunningCommand, clean_environment, run_redress, start_serving
 
 pytestmark = pytest.mark.browser
 

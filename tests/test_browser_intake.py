@@ -22,26 +22,22 @@ module on free loopback ports; headless Chromium (Debian's, via tests/support/br
 
 from __future__ import annotations
 
-import gettext
 import hashlib
 import io
 import os
 import re
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from babel.support import Translations
 from PIL import Image
 from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
-from redress.i18n.languages import LANGUAGES, RIGHT_TO_LEFT
+from redress.i18n.languages import LANGUAGES
 from redress.reporting.challenges import LoginChallenges
 from redress.staff import totp
 from redress.store.config import load_config
@@ -54,9 +50,23 @@ from tests.support.axe import (
     replay,
 )
 from tests.support.browser import launched_browser
+from tests.support.browser_flows import (
+    SLOW_MS,
+    Texts,
+    check_language,
+    choose_language,
+    choose_passphrase,
+    confirm_receipt,
+    log_in,
+    log_out,
+    payload,
+    printed_value,
+    receipt_on,
+    reporter_page,
+    sign_in,
+)
 from tests.support.login_flood import create_receipts
 from tests.support.servers import (
-    REPO_ROOT,
     RunningCommand,
     clean_environment,
     run_redress,
@@ -67,38 +77,10 @@ from tests.support.servers import (
 # the cases on that server: under pytest-xdist (--dist loadgroup) it runs on one worker.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-intake")]
 
-TRANSLATIONS = REPO_ROOT / "redress" / "i18n" / "translations"
 LANGUAGE_CODES = tuple(LANGUAGES)  # en, es, fr, ar
-RECEIPT = re.compile(r"[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}")
 CASE_PATH = re.compile(r"/cases/[0-9a-f]{32}")
-NEW_PASSPHRASE = "correct horse battery staple"
-# Argon2id at production cost and a 50 MB upload on a busy two-core CI machine.
-SLOW_MS = 60_000
 # "One 50 MB" attachment, sent in every language's run (1-3 s each on two cores).
 BIG_FILE_BYTES = 50_000_000
-
-
-# Translated texts, from the compiled catalogs the server itself loads.
-
-
-class Texts:
-    """The reporter-facing strings in one language, looked up by their English msgid."""
-
-    def __init__(self, language: str) -> None:
-        self.language = language
-        self._catalog = _catalog(language)
-
-    def __call__(self, msgid: str) -> str:
-        return self._catalog.gettext(msgid)
-
-
-@cache
-def _catalog(language: str) -> gettext.NullTranslations:
-    if language == "en":
-        return gettext.NullTranslations()
-    catalog = Translations.load(str(TRANSLATIONS), [language])
-    assert isinstance(catalog, Translations), f"no compiled catalog for {language}"
-    return catalog
 
 
 # The running instance and the two kinds of visitor.
@@ -114,13 +96,6 @@ class Instance:
     password: str
     totp_secret: str
     path: Path
-
-
-def printed_value(output: str, name: str) -> str:
-    """The value of a `name:   value` line the CLI printed."""
-    match = re.search(rf"^{re.escape(name)}:\s+(\S+)\s*$", output, re.MULTILINE)
-    assert match, f"no {name!r} line in:\n{output}"
-    return match[1]
 
 
 @pytest.fixture(scope="module")
@@ -160,22 +135,6 @@ def axe() -> str:
     return axe_or_unavailable()
 
 
-@contextmanager
-def reporter_page(browser: Browser, intake: str) -> Iterator[Page]:
-    """A JavaScript-off page in a fresh context (no cookies), as a new Tor Browser session.
-
-    Every request must go to the intake: no third-party resource, nothing from the console.
-    """
-    context = browser.new_context(java_script_enabled=False, accept_downloads=True)
-    requested: list[str] = []
-    context.on("request", lambda request: requested.append(request.url))
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-    assert [url for url in requested if not url.startswith(intake)] == []
-
-
 class Console:
     """The caseworker in the staff console (JavaScript off), signed in once for the module.
 
@@ -187,18 +146,9 @@ class Console:
         self.base = base
 
     def sign_in_first_time(self, username: str, password: str, secret: str) -> None:
-        page = self.page
-        page.goto(f"{self.base}login")
-        page.get_by_label("Username", exact=True).fill(username)
-        page.get_by_label("Passphrase", exact=True).fill(password)
-        page.get_by_label("Authentication code", exact=True).fill(totp.current_code(secret))
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{self.base}passphrase", timeout=SLOW_MS)
-        page.get_by_label("Current passphrase", exact=True).fill(password)
-        page.get_by_label("New passphrase", exact=True).fill(NEW_PASSPHRASE)
-        page.get_by_label("New passphrase again", exact=True).fill(NEW_PASSPHRASE)
-        page.get_by_role("button", name="Change passphrase").click()
-        page.wait_for_url(self.base, timeout=SLOW_MS)
+        sign_in(self.page, self.base, username, password, totp.current_code(secret))
+        choose_passphrase(self.page, self.base, password, timeout=SLOW_MS)
+        self.page.wait_for_url(self.base, timeout=SLOW_MS)
 
     def cases(self) -> set[str]:
         """The paths of the cases on the caseworker's list (newest first, well within a page)."""
@@ -207,7 +157,7 @@ class Console:
         paths = {link.get_attribute("href") or "" for link in links}
         return {path for path in paths if CASE_PATH.fullmatch(path)}
 
-    def new_case(self, before: set[str]) -> str:
+    def case_added_since(self, before: set[str]) -> str:
         """The one case that appeared since ``before`` (tests in the module run one by one)."""
         added = self.cases() - before
         assert len(added) == 1, (
@@ -253,70 +203,6 @@ def sha256_of(path: Path) -> str:
 
 
 # What a reporter does, step by step.
-
-
-def check_language(page: Page, language: str) -> None:
-    """The page is in ``language``: <html lang>, its direction, and the selector's current item."""
-    html = page.locator("html")
-    expect(html).to_have_attribute("lang", language)
-    expect(html).to_have_attribute("dir", "rtl" if language in RIGHT_TO_LEFT else "ltr")
-    current = page.get_by_role("banner").locator('[aria-current="true"]')
-    expect(current).to_have_text(LANGUAGES[language])
-
-
-def click_language(page: Page, language: str) -> None:
-    """Click ``language`` in the header's language selector; the same page comes back."""
-    path = urlsplit(page.url).path
-    page.get_by_role("banner").get_by_role("link", name=LANGUAGES[language], exact=True).click()
-    page.wait_for_url(lambda url: urlsplit(url).path == path)
-    check_language(page, language)
-
-
-def choose_language(page: Page, language: str) -> None:
-    """Choose ``language`` with the selector link, as a person would.
-
-    English is the default, so for English the reporter goes to Spanish and back: the selector
-    link is clicked in every run.
-    """
-    check_language(page, "en")
-    if language == "en":
-        click_language(page, "es")
-    click_language(page, language)
-
-
-def receipt_on(page: Page, t: Texts) -> str:
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        t("Your report was received"), timeout=SLOW_MS
-    )
-    receipt = page.locator("#receipt").inner_text().strip()
-    assert RECEIPT.fullmatch(receipt), receipt
-    return receipt
-
-
-def confirm_receipt(page: Page, t: Texts, intake: str, receipt: str) -> None:
-    """Type the last group of the code to show it was written down; the inbox follows."""
-    field_label = t("The last four characters of your receipt code")
-    page.get_by_label(field_label, exact=True).fill(receipt[-4:])
-    page.get_by_role("button", name=t("I have saved my code")).click()
-    page.wait_for_url(f"{intake}inbox")
-
-
-def log_in(page: Page, t: Texts, intake: str, receipt: str) -> None:
-    page.get_by_label(t("Your receipt code"), exact=True).fill(receipt)
-    page.get_by_role("button", name=t("Continue")).click()
-    page.wait_for_url(f"{intake}inbox", timeout=SLOW_MS)
-
-
-def log_out(page: Page, t: Texts, intake: str) -> None:
-    page.get_by_role("button", name=t("Log out")).click()
-    page.wait_for_url(intake)
-    page.goto(f"{intake}inbox")
-    page.wait_for_url(f"{intake}login")  # the session ended with the logout
-
-
-def payload(name: str, mime_type: str, content: bytes) -> FilePayload:
-    """A small file to attach, given in memory."""
-    return {"name": name, "mimeType": mime_type, "buffer": content}
 
 
 def jpeg_with_camera_details(make: str) -> bytes:
@@ -415,7 +301,7 @@ def test_report_follow_up_and_answer(
         check_language(page, language)
 
     # The caseworker finds the report with its three files, intact, and replies.
-    case = console.new_case(before)
+    case = console.case_added_since(before)
     report = console.open(case)
     expect(report).to_contain_text(story)
     expect(report).to_contain_text(f"Tracker {token}")
@@ -536,7 +422,7 @@ def walk(
         seen.keep(page, "inbox")
         log_out(page, t, intake)
 
-    case = console.new_case(before)
+    case = console.case_added_since(before)
     console.reply(
         case,
         f"We received your report {token}. Please see the attached questions.",

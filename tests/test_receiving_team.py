@@ -39,13 +39,20 @@ from redress.store.models import (
     Recipient,
     Role,
 )
-from tests.conftest import ENGINES, Staff
-from tests.helpers import Authenticator, case_ids, change_passphrase, console_login, csrf_token
+from tests.conftest import ENGINES
+from tests.helpers import (
+    NEW_PASSPHRASE,
+    Authenticator,
+    SignedIn,
+    Staff,
+    case_ids,
+    change_passphrase,
+    console_login,
+    csrf_token,
+    new_case,
+    text_shown,
+)
 from tests.support.postgres import drop_database, fresh_database
-from tests.test_access import new_case, sign_in
-from tests.test_console_accounts import shown
-
-NEW = "a long and new passphrase"
 
 
 def post(client: FlaskClient, path: str, data: dict[str, str] | None = None) -> int:
@@ -64,8 +71,8 @@ def create_in_console(admin: FlaskClient, username: str, role: Role) -> Staff:
     account = accounts.NewAccount(
         caseworker_id="",  # not shown on the page: the administrator does not need it
         username=username,
-        password=shown(text, "one-time-password"),
-        totp_secret=shown(text, "totp-secret"),
+        password=text_shown(text, "one-time-password"),
+        totp_secret=text_shown(text, "totp-secret"),
     )
     return Staff(account=account, passphrase=account.password)
 
@@ -115,7 +122,7 @@ def team_events(db: Session) -> list[tuple[str, str | None, dict[str, object]]]:
 
 @pytest.fixture
 def staffed(
-    console_app: Flask, make_caseworker: Callable[..., Staff]
+    sign_in: Callable[..., SignedIn], make_caseworker: Callable[..., Staff]
 ) -> dict[str, tuple[Staff, FlaskClient]]:
     """A caseworker and an approver the operator created (so in the team), and an administrator,
     each signed in."""
@@ -124,11 +131,11 @@ def staffed(
         "carol": make_caseworker("carol", Role.APPROVER),
         "root": make_caseworker("root", Role.ADMINISTRATOR),
     }
-    return {name: (staff, sign_in(console_app, staff)) for name, staff in people.items()}
+    return {name: (staff, sign_in(staff).client) for name, staff in people.items()}
 
 
 def test_an_account_an_administrator_creates_receives_no_case_until_an_approver_adds_it(
-    console_app: Flask, intake: FlaskClient, db: Session, config: Config, staffed
+    sign_in: Callable[..., SignedIn], intake: FlaskClient, db: Session, config: Config, staffed
 ) -> None:
     _, admin = staffed["root"]
     _, carol = staffed["carol"]
@@ -136,20 +143,20 @@ def test_an_account_an_administrator_creates_receives_no_case_until_an_approver_
     eve = create_in_console(admin, "eve", Role.APPROVER)
     mallory_id, eve_id = account_id(db, "mallory"), account_id(db, "eve")
 
-    first = new_case(db, intake, identity_name="Dana Reporter")
+    first = new_case(intake, db, identity_name="Dana Reporter").id
 
     # The administrator signs in as the accounts they created: no case, no key copy.
-    as_mallory = sign_in(console_app, mallory)
+    as_mallory = sign_in(mallory).client
     assert case_ids(as_mallory) == []
     assert as_mallory.get(f"/cases/{first}").status_code == 404
     assert key_copies(db, mallory_id) == []
-    as_eve = sign_in(console_app, eve)
+    as_eve = sign_in(eve).client
     assert case_ids(as_eve) == []
     assert as_eve.get(f"/cases/{first}").status_code == 404
     assert key_copies(db, eve_id) == []
     # Nor the organisation's index key, when a member of the team signs in and hands it out.
     worker = db.get_one(Caseworker, account_id(db, "holder"))
-    keypair = keypair_from_private(unwrap_private_key(worker.wrapped_private_key, NEW))
+    keypair = keypair_from_private(unwrap_private_key(worker.wrapped_private_key, NEW_PASSPHRASE))
     distribute_index_key(db, worker.id, keypair, config.recovery_public_key)
     db.commit()
     assert index_key_copies(db, worker.id) == 1
@@ -173,7 +180,7 @@ def test_an_account_an_administrator_creates_receives_no_case_until_an_approver_
 
     # An approver in the team, who created neither account, adds the caseworker.
     assert post(carol, f"/team/{mallory_id}/add") == 302
-    second = new_case(db, intake, identity_name="Sam Employee")
+    second = new_case(intake, db, identity_name="Sam Employee").id
     assert set(key_copies(db, mallory_id)) == {
         (second, KeyKind.THREAD),
         (second, KeyKind.INTERNAL),
@@ -240,7 +247,7 @@ def test_an_approver_cannot_add_an_account_they_created(
 
     authenticator = Authenticator(carol_staff.account.totp_secret)
     authenticator.next_code()  # the step the fixture's sign-in spent
-    identity = accounts.authenticate(db, "carol", NEW, authenticator.next_code())
+    identity = accounts.authenticate(db, "carol", NEW_PASSPHRASE, authenticator.next_code())
     with pytest.raises(team.OwnAccountError):
         team.add_member(db, identity, puppet.caseworker_id)
     db.rollback()
@@ -249,7 +256,7 @@ def test_an_approver_cannot_add_an_account_they_created(
 
 
 def test_only_an_approver_in_the_team_changes_it(
-    console_app: Flask,
+    sign_in: Callable[..., SignedIn],
     intake: FlaskClient,
     db: Session,
     make_caseworker: Callable[..., Staff],
@@ -265,13 +272,13 @@ def test_only_an_approver_in_the_team_changes_it(
     # A caseworker in the team is not an approver; an auditor neither.
     assert post(holder, f"/team/{newcomer_id}/add") == 403
     assert post(holder, f"/team/{dan_id}/remove") == 403
-    auditor = sign_in(console_app, make_caseworker("audrey", Role.AUDITOR))
+    auditor = sign_in(make_caseworker("audrey", Role.AUDITOR)).client
     assert post(auditor, f"/team/{newcomer_id}/add") == 403
     assert auditor.get("/team").status_code == 403
     assert admin.get("/team").status_code == 403
     # An approver the operator created, then removed from the team, can change it no more.
     frank = make_caseworker("frank", Role.APPROVER)
-    as_frank = sign_in(console_app, frank)
+    as_frank = sign_in(frank).client
     assert post(carol, f"/team/{frank.account.caseworker_id}/remove") == 302
     assert post(as_frank, f"/team/{newcomer_id}/add") == 403
     assert post(as_frank, f"/team/{dan_id}/remove") == 403
@@ -286,7 +293,7 @@ def test_only_an_approver_in_the_team_changes_it(
 
 
 def test_removing_a_member_stops_new_cases_reaching_them(
-    console_app: Flask,
+    sign_in: Callable[..., SignedIn],
     intake: FlaskClient,
     db: Session,
     make_caseworker: Callable[..., Staff],
@@ -295,14 +302,14 @@ def test_removing_a_member_stops_new_cases_reaching_them(
     _, carol = staffed["carol"]
     dan = make_caseworker("dan")
     dan_id = dan.account.caseworker_id
-    before = new_case(db, intake)
+    before = new_case(intake, db).id
     assert {case for case, _ in key_copies(db, dan_id)} == {before}
 
     assert post(carol, f"/team/{dan_id}/remove") == 302
-    after = new_case(db, intake)
+    after = new_case(intake, db).id
     # The earlier case stays theirs (revoking a grant is a separate step); the new one is not.
     assert {case for case, _ in key_copies(db, dan_id)} == {before}
-    as_dan = sign_in(console_app, dan)
+    as_dan = sign_in(dan).client
     assert case_ids(as_dan) == [before]
     assert as_dan.get(f"/cases/{after}").status_code == 404
     assert post(carol, f"/team/{dan_id}/remove") == 409
@@ -314,7 +321,7 @@ def test_removing_a_member_stops_new_cases_reaching_them(
 
     # Added back, they receive new cases again.
     assert post(carol, f"/team/{dan_id}/add") == 302
-    again = new_case(db, intake)
+    again = new_case(intake, db).id
     assert {case for case, _ in key_copies(db, dan_id)} == {before, again}
 
 
@@ -326,7 +333,7 @@ def test_a_case_is_granted_only_to_members_of_the_team(
     _, holder = staffed["holder"]
     create_in_console(admin, "mallory", Role.CASEWORKER)
     mallory_id = account_id(db, "mallory")
-    case_id = new_case(db, intake)
+    case_id = new_case(intake, db).id
     page = holder.get(f"/cases/{case_id}").get_data(as_text=True)
     assert f'value="{mallory_id}"' not in page.split('name="grantee"')[1].split("</select>")[0]
     token = csrf_token(holder, f"/cases/{case_id}")
@@ -369,7 +376,7 @@ def test_first_sign_in_of_a_waiting_account_lands_on_an_empty_case_list(
     client = console_app.test_client()
     code = Authenticator(waiting.account.totp_secret).next_code()
     assert console_login(client, "waiting", waiting.passphrase, code).status_code == 302
-    assert change_passphrase(client, waiting.passphrase, NEW).headers["Location"] == "/"
+    assert change_passphrase(client, waiting.passphrase, NEW_PASSPHRASE).headers["Location"] == "/"
     assert "not yet in the receiving team" in client.get("/").get_data(as_text=True)
 
 
