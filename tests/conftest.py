@@ -51,6 +51,7 @@ from tests.support.postgres import (
 )
 from tests.support.serial import MARKER as SERIAL
 from tests.support.serial import SessionLock
+from tests.support.tempdirs import use_memory_for_pytest_temp
 
 ENGINES = ["sqlite", "postgresql"]
 TEMPLATE_DATABASE = "redress_template"
@@ -72,7 +73,10 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[_LOCK_INPUT] = str(config.stash[_LOCK_DIRECTORY])
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # Before pytest's own hook makes the temporary directory factory (tests/support/tempdirs.py).
+    use_memory_for_pytest_temp()
     workerinput = getattr(config, "workerinput", {})
     if _LOCK_INPUT in workerinput:
         config.stash[_SESSION_LOCK] = SessionLock(Path(workerinput[_LOCK_INPUT]))
