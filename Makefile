@@ -33,12 +33,14 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	fi
 
 # The tests run in parallel, one pytest-xdist worker per core (PYTEST_WORKERS=0: in one process).
-# --dist loadgroup keeps the tests of one xdist_group (a module sharing one server) on one worker;
-# tests marked serial run while no other test does (tests/support/serial.py).
+# --dist loadfile keeps each module on one worker, so module-scoped fixtures (the intake browser
+# tests' server and signed-in console) are made once; the modules are handed out in collection
+# order, which starts the long browser modules early. Tests marked serial run while no other
+# test does (tests/support/serial.py).
 PYTEST_WORKERS ?= auto
 
 test: $(STAMP) $(AXE)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

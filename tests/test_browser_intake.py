@@ -74,8 +74,8 @@ from tests.support.servers import (
 )
 
 # The module shares one server, browser and signed-in console (module-scoped fixtures) and counts
-# the cases on that server: under pytest-xdist (--dist loadgroup) it runs on one worker.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-intake")]
+# the cases on that server: under pytest-xdist it runs on one worker (make test: --dist loadfile).
+pytestmark = pytest.mark.browser
 
 LANGUAGE_CODES = tuple(LANGUAGES)  # en, es, fr, ar
 CASE_PATH = re.compile(r"/cases/[0-9a-f]{32}")
