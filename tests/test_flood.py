@@ -28,7 +28,6 @@ import secrets
 import statistics
 import threading
 import time
-import urllib.parse
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +49,7 @@ from redress.platform import gunicorn_conf
 from redress.store.config import MIB, load_config
 from redress.store.db import Database
 from redress.store.models import Case, CaseField, CaseKey, KeyKind, Recipient
+from tests.support.loopback import Reply, exchange
 from tests.support.processes import children, command_line, status_kib
 from tests.support.servers import (
     RunningCommand,
@@ -101,55 +101,6 @@ ALLOWED = {
     ("POST", "/login"): {401, 503},  # random receipts match nothing; busy past a limit
     ("POST", "/report"): {200, 201, 503},  # 200: the same form again, same receipt shown
 }
-
-
-# HTTP from the test process, standard library only, loopback only.
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    retry_after: str | None
-    body: str
-    cookies: dict[str, str]  # the client's cookies after this response
-    seconds: float
-
-
-def exchange(
-    port: int,
-    method: str,
-    path: str,
-    cookies: Mapping[str, str],
-    form: Mapping[str, str] | None = None,
-    timeout: float = CLIENT_TIMEOUT,
-) -> Reply:
-    """One request on a fresh connection to 127.0.0.1; raises OSError or HTTPException."""
-    headers = {}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    body = None
-    if form is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        body = urllib.parse.urlencode(form).encode()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    started = time.monotonic()
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        with connection.getresponse() as response:
-            text = response.read().decode("utf-8", "replace")
-            status = response.status
-            retry_after = response.getheader("Retry-After")
-            set_cookies = response.headers.get_all("Set-Cookie") or []
-    finally:
-        connection.close()
-    jar = dict(cookies)
-    for header in set_cookies:
-        name, _, value = header.split(";", 1)[0].strip().partition("=")
-        if value in {"", '""'} or re.search(r"(?i);\s*max-age=0\b", header):
-            jar.pop(name, None)
-        else:
-            jar[name] = value
-    return Reply(status, retry_after, text, jar, time.monotonic() - started)
 
 
 @dataclass
@@ -206,7 +157,7 @@ class Flood:
         self, method: str, path: str, cookies: Mapping[str, str], form: dict[str, str] | None = None
     ) -> Reply | None:
         try:
-            reply = exchange(self.port, method, path, cookies, form)
+            reply = exchange(self.port, method, path, cookies, form, CLIENT_TIMEOUT)
         except (OSError, http.client.HTTPException) as error:
             self.tally.error(method, path, error)
             return None
@@ -468,7 +419,12 @@ def test_flood_of_logins_and_submissions(tmp_path: Path) -> None:
         # Warm up every page the flood uses in both workers (several at once, so both take some),
         # so the baseline is that of a serving worker; then measure it.
         with ThreadPoolExecutor(2 * gunicorn_conf.threads) as pool:
-            warm = list(pool.map(lambda path: exchange(port, "GET", path, {}).status, WARM_UP))
+            warm = list(
+                pool.map(
+                    lambda path: exchange(port, "GET", path, {}).status,
+                    WARM_UP,
+                )
+            )
         assert set(warm) == {200}
         baseline_kib = {pid: status_kib(pid, "VmRSS") or 0 for pid in workers}
 

@@ -14,13 +14,12 @@ TOTP code, and one recovery code, each sign in exactly once however many sign-in
 
 from __future__ import annotations
 
-import http.client
 import re
 import secrets
 import threading
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +36,7 @@ from redress.store.config import load_config
 from redress.store.db import Database
 from redress.store.models import AuditEvent, Caseworker, Role
 from tests.conftest import ENGINES
+from tests.support.loopback import exchange
 from tests.support.postgres import drop_database, fresh_database
 from tests.support.servers import clean_environment, run_redress, start_serving
 
@@ -63,47 +63,22 @@ class Console:
     database: Database
 
 
-def request(
-    port: int, method: str, path: str, cookies: Mapping[str, str], form: Mapping[str, str] | None
-) -> tuple[int, str, dict[str, str]]:
-    """One request on a fresh connection: the status, the body and the cookies after it."""
-    headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
-    body = None
-    if form is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        body = urllib.parse.urlencode(form).encode()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        with connection.getresponse() as response:
-            text = response.read().decode("utf-8", "replace")
-            set_cookies = response.headers.get_all("Set-Cookie") or []
-            status = response.status
-    finally:
-        connection.close()
-    jar = dict(cookies)
-    for header in set_cookies:
-        name, _, value = header.split(";", 1)[0].strip().partition("=")
-        jar[name] = value
-    return status, text, jar
-
-
 def sign_in_at_once(console: Console, forms: list[tuple[str, str, str]]) -> list[int]:
     """Open the sign-in page once per form (own cookies, own token), then POST all at once."""
     pages = []
     for _ in forms:
-        status, body, cookies = request(console.port, "GET", "/login", {}, None)
-        assert status == 200
-        token = _CSRF.search(body)
+        page = exchange(console.port, "GET", "/login", {}, timeout=TIMEOUT)
+        assert page.status == 200
+        token = _CSRF.search(page.body)
         assert token, "no CSRF token on the sign-in page"
-        pages.append((token[1], cookies))
+        pages.append((token[1], page.cookies))
     start = threading.Barrier(len(forms), timeout=TIMEOUT)
 
     def post(index: int) -> int:
         (username, passphrase, code), (token, cookies) = forms[index], pages[index]
         form = {"csrf_token": token, "username": username, "password": passphrase, "code": code}
         start.wait()
-        return request(console.port, "POST", "/login", cookies, form)[0]
+        return exchange(console.port, "POST", "/login", cookies, form, TIMEOUT).status
 
     with ThreadPoolExecutor(len(forms)) as pool:
         return list(pool.map(post, range(len(forms))))

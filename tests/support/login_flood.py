@@ -19,58 +19,16 @@ import http.client
 import re
 import threading
 import time
-import urllib.parse
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from crypto.receipts import new_receipt
+from tests.support.loopback import DEFAULT_TIMEOUT, exchange
 
-REQUEST_TIMEOUT = 60.0
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _SUBMISSION_TOKEN = re.compile(r'name="submission_token" type="hidden" value="([0-9a-f]{64})"')
 _RECEIPT = re.compile(r'id="receipt"[^>]*>([0-9A-Z-]+)</p>')
 _CHALLENGE = re.compile(r'name="challenge" type="hidden" value="([^"]+)"')
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: str
-    location: str | None
-    cookies: dict[str, str]
-
-
-def exchange(
-    port: int,
-    method: str,
-    path: str,
-    cookies: Mapping[str, str],
-    form: Mapping[str, str] | None = None,
-) -> Reply:
-    """One request on a fresh connection to 127.0.0.1; raises OSError or HTTPException."""
-    headers = {}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    body = None
-    if form is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        body = urllib.parse.urlencode(form).encode()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        with connection.getresponse() as response:
-            text = response.read().decode("utf-8", "replace")
-            status = response.status
-            location = response.getheader("Location")
-            set_cookies = response.headers.get_all("Set-Cookie") or []
-    finally:
-        connection.close()
-    jar = dict(cookies)
-    for header in set_cookies:
-        name, _, value = header.split(";", 1)[0].strip().partition("=")
-        jar[name] = value
-    return Reply(status, text, location, jar)
 
 
 def create_receipts(port: int, count: int) -> list[str]:
@@ -255,5 +213,5 @@ class LoginFlood:
         # Nothing new is sent from now on; what is under way is waited for and counted.
         self.outcome.flood_seconds = time.monotonic() - start
         for thread in flooders + reporters:
-            thread.join(timeout=REQUEST_TIMEOUT + 5)
+            thread.join(timeout=DEFAULT_TIMEOUT + 5)
         return self.outcome
