@@ -29,7 +29,7 @@ from caseworker.auth import permission_required
 from caseworker.sections import Section, register
 from redress.casework import access, disclosure
 from redress.keys.permissions import Permission, allows
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store.models import Case, KeyKind
 from redress.store.text import clean_text
 from redress.web import commit, db, render_error

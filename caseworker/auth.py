@@ -26,6 +26,7 @@ from redress.keys.casekeys import DamagedKeyError, NoKeyError
 from redress.keys.permissions import Permission, allows, home_endpoint
 from redress.keys.sessions import SessionPolicy
 from redress.staff import accounts
+from redress.staff.identity import StaffIdentity
 from redress.store.models import Caseworker, SessionApp
 from redress.web import (
     begin_key_session,
@@ -144,7 +145,7 @@ def _policy() -> SessionPolicy:
     return SessionPolicy.for_app(SessionApp.CONSOLE, services().config)
 
 
-def current_identity() -> accounts.StaffIdentity | None:
+def current_identity() -> StaffIdentity | None:
     data = current_key_session(_policy())
     if data is None:
         return None
@@ -152,7 +153,7 @@ def current_identity() -> accounts.StaffIdentity | None:
     if worker is None or not worker.active:
         end_key_session()
         return None
-    return accounts.StaffIdentity(
+    return StaffIdentity(
         worker.id,
         worker.username,
         worker.role,
@@ -161,7 +162,7 @@ def current_identity() -> accounts.StaffIdentity | None:
     )
 
 
-def _signed_in(identity: accounts.StaffIdentity) -> None:
+def _signed_in(identity: StaffIdentity) -> None:
     g.identity = identity
     g.logout_form = LogoutForm()
 
@@ -224,7 +225,7 @@ def _current(endpoint: str) -> str | None:
 @blueprint.app_context_processor
 def navigation() -> dict[str, object]:
     """The signed-in user's home and the sections their role may open, the current one marked."""
-    identity: accounts.StaffIdentity | None = g.get("identity")
+    identity: StaffIdentity | None = g.get("identity")
     if identity is None:
         return {"home": "auth.login", "navigation": []}
     links = [
@@ -269,7 +270,7 @@ def login() -> ResponseReturnValue:
     return redirect(url_for(home_endpoint(identity.role)))
 
 
-def _resume(carry: Carry, identity: accounts.StaffIdentity) -> ResponseReturnValue:
+def _resume(carry: Carry, identity: StaffIdentity) -> ResponseReturnValue:
     """The case page straight from the sign-in POST, the carried text back in its form.
 
     Nothing was stored: the caseworker reads the text again and sends it themselves. The case

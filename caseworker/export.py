@@ -27,7 +27,7 @@ from caseworker.sections import Section, register
 from redress.export.recipient_keys import InvalidKeyError, parse_public_key
 from redress.export.writer import MissingFileError, export_case
 from redress.keys.permissions import Permission
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.web import commit, content_disposition, db, render_error, services
 from redress.web.forms import Form
 

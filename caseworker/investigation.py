@@ -38,7 +38,7 @@ from redress.casework.access import Colleague
 from redress.casework.investigation import NOTE_MAX_LENGTH, TASK_TITLE_MAX_LENGTH
 from redress.i18n.console import describe_step
 from redress.keys.permissions import Permission
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store.text import clean_text
 from redress.web import commit, db, render_error, uploads
 from redress.web.forms import Form

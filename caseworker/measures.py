@@ -34,7 +34,7 @@ from redress.casework.investigation import task_owners
 from redress.casework.measures import TEXT_MAX_LENGTH
 from redress.i18n.console import MEASURE_KIND_LABELS
 from redress.keys.permissions import Permission, allows
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import MeasureState, Role
 from redress.store.text import clean_text

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 
 Loader = Callable[[Session, str, StaffIdentity], dict[str, Any]]
 

@@ -45,7 +45,7 @@ from redress.i18n.console import (
     taxonomy_label,
 )
 from redress.keys.permissions import Permission
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store.models import CaseStatus
 from redress.store.text import clean_text
 from redress.web import commit, db, render_error, services

@@ -17,7 +17,7 @@ from crypto.keys import keypair_from_private, unwrap_private_key
 from redress.casework import investigation
 from redress.casework.timeline import build_timeline
 from redress.i18n.console import describe_step
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.config import Config
 from redress.store.models import (

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from redress import audit
 from redress.audit import AuditAction
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store.config import Config
 from redress.store.models import OrganisationSetting
 

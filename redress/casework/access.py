@@ -22,7 +22,7 @@ from redress.audit import AuditAction
 from redress.keys import casekeys
 from redress.keys.permissions import CASE_HOLDING_ROLES
 from redress.staff import team
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import Case, CaseExclusion, CaseKey, Caseworker, KeyKind, Recipient, Role
 

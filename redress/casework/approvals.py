@@ -30,7 +30,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from redress import audit
 from redress.audit import AuditAction
 from redress.keys import casekeys
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import Case, CaseKey, Caseworker, KeyKind, Recipient
 

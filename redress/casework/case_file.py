@@ -28,7 +28,7 @@ from redress.cases.messages import MessageView, mark_read, post_message, read_th
 from redress.cases.uploads import EncryptedUpload
 from redress.keys import casekeys, contexts
 from redress.keys.sealed import UnreadableRecordError, open_record
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.blobs import BlobStore
 from redress.store.models import (

@@ -53,7 +53,7 @@ from redress.casework.triage import cases_matching
 from redress.keys import casekeys
 from redress.keys.blind_index import NoIndexKeyError, open_index_key
 from redress.keys.permissions import CASE_HOLDING_ROLES
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import (
     Author,

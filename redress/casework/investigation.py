@@ -28,7 +28,7 @@ from redress.casework.timeline import TimelineEntry, build_timeline
 from redress.keys import casekeys, contexts
 from redress.keys.permissions import CASE_HOLDING_ROLES
 from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import (
     Attachment,

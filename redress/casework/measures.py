@@ -27,7 +27,7 @@ from redress.audit import AuditAction
 from redress.casework import approvals
 from redress.keys import casekeys, contexts
 from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import (
     Caseworker,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from redress import audit
 from redress.audit import AuditAction
 from redress.casework.case_file import CaseSummary
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store.models import ReplyTemplate
 
 NAME_MAX_LENGTH = 100

@@ -13,7 +13,7 @@ from redress import audit
 from redress.audit import AuditAction
 from redress.cases import workflow
 from redress.cases.messages import append_message
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import Author, Case, CaseStatus, KeyKind
 

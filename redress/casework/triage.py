@@ -25,7 +25,7 @@ from redress.casework import taxonomy
 from redress.keys import contexts
 from redress.keys.blind_index import NoIndexKeyError, index_digest, open_index_key, set_case_index
 from redress.keys.sealed import UnreadableRecordError, open_record, seal_record
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store.models import BlindIndex, Case, CaseField, KeyKind
 
 TRIAGE_FIELD = "triage"

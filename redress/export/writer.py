@@ -31,7 +31,7 @@ from redress.audit import AuditAction
 from redress.export import bundle_format as fmt
 from redress.export.recipient_keys import fingerprint
 from redress.keys import contexts
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.blobs import BlobNotFoundError, BlobStore
 from redress.store.models import (

@@ -1,4 +1,4 @@
-"""Staff accounts: creation with keys, sign-in with passphrase and TOTP (its attempts, back-off
+"""Staff accounts: who a signed-in person is (identity), the receiving team, creation with keys, sign-in with passphrase and TOTP (its attempts, back-off
 and used codes counted in atomic database steps), recovery codes, account administration and
 what staff see of their own second factor.
 

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
 from crypto.keys import (
-    KeyPair,
     generate_keypair,
     keypair_from_private,
     unwrap_private_key,
@@ -34,10 +33,11 @@ from crypto.receipts import RECEIPT_ALPHABET
 from crypto.sealing import open_sealed, seal_to
 from redress import audit
 from redress.audit import Actor, ActorKind, AuditAction
-from redress.keys import casekeys, contexts
+from redress.keys import contexts
 from redress.staff import attempts, recovery_codes, team, totp
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
-from redress.store.models import Caseworker, KeyKind, Role, new_id
+from redress.store.models import Caseworker, Role, new_id
 
 ISSUER = "Redress"
 MIN_PASSPHRASE_LENGTH = 12
@@ -61,25 +61,6 @@ class NewAccount:
     @property
     def provisioning_uri(self) -> str:
         return totp.provisioning_uri(self.totp_secret, self.username, ISSUER)
-
-
-@dataclass(frozen=True)
-class StaffIdentity:
-    caseworker_id: str
-    username: str
-    role: Role
-    keypair: KeyPair = field(repr=False)
-    must_change_password: bool = False
-
-    @property
-    def actor(self) -> Actor:
-        """This person, as the audit log names who acted."""
-        return Actor.staff(self.caseworker_id)
-
-    def case_key(self, db: Session, case_id: str, kind: KeyKind) -> bytes:
-        """This person's own copy of a case key, opened: NoKeyError unless they hold the case
-        and are not excluded from it (redress.keys.casekeys)."""
-        return casekeys.open_caseworker_key(db, case_id, kind, self.caseworker_id, self.keypair)
 
 
 def generate_password() -> str:

@@ -25,6 +25,7 @@ from redress.audit import Actor, AuditAction
 from redress.keys import contexts
 from redress.keys.permissions import CASE_HOLDING_ROLES
 from redress.staff import accounts, team, totp
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import AuditEvent, Case, Caseworker, Role, SessionRecord
 
@@ -95,7 +96,7 @@ def list_accounts(db: Session) -> list[AccountRow]:
 
 
 def create_account(
-    db: Session, admin: accounts.StaffIdentity, username: str, role: Role, *, kdf: KdfParams
+    db: Session, admin: StaffIdentity, username: str, role: Role, *, kdf: KdfParams
 ) -> accounts.NewAccount:
     """A new account with a one-time passphrase and TOTP secret, to be shown to the admin once.
 
@@ -108,7 +109,7 @@ def create_account(
     return accounts.add_caseworker(db, username, role, kdf=kdf, created_by=admin.caseworker_id)
 
 
-def set_active(db: Session, admin: accounts.StaffIdentity, account_id: str, active: bool) -> None:
+def set_active(db: Session, admin: StaffIdentity, account_id: str, active: bool) -> None:
     """Deactivate (ending every session of) or reactivate an account; audited if it changed."""
     worker = db.get(Caseworker, account_id)
     if worker is None:
@@ -151,7 +152,7 @@ class Enrolment:
         )
 
 
-def own_enrolment(db: Session, identity: accounts.StaffIdentity) -> Enrolment:
+def own_enrolment(db: Session, identity: StaffIdentity) -> Enrolment:
     """The signed-in user's own TOTP secret, opened with the key their session holds.
 
     The caller asks for the passphrase first (accounts.confirm_passphrase). A sealed secret that

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Exists, SQLColumnExpression, exists, select
 from sqlalchemy.orm import Session, aliased
@@ -25,11 +24,9 @@ from sqlalchemy.orm import Session, aliased
 from redress import audit
 from redress.audit import Actor, ActorKind, AuditAction
 from redress.keys.permissions import CASE_HOLDING_ROLES, Permission, allows
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import AuditEvent, Caseworker, ReceivingTeamMember, Role
-
-if TYPE_CHECKING:  # accounts imports this module to let operator-created accounts join
-    from redress.staff.accounts import StaffIdentity
 
 CHANGES_SHOWN = 50
 _CHANGES = (AuditAction.TEAM_MEMBER_ADDED, AuditAction.TEAM_MEMBER_REMOVED)
