@@ -10,13 +10,12 @@ page text, links) is tests/test_case_list.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bench.bench_caselist import seed_cases
@@ -37,6 +36,7 @@ from redress.store.models import (
     MeasureState,
     OrganisationKey,
 )
+from tests.support.statements import statements
 
 ANY = CaseFilter()
 
@@ -297,25 +297,12 @@ def test_classification_filters_use_blind_indexes(
     assert (page.total, page.facets_available) == (2, False)
 
 
-@contextmanager
-def statements(db: Session) -> Iterator[list[str]]:
-    """The SQL statements run inside the block."""
-    engine = db.get_bind()
-    found: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        found.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield found
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_the_number_of_queries_does_not_grow_with_the_page(
     db: Session, alice: StaffIdentity
 ) -> None:
+    engine = db.get_bind()
+    assert isinstance(engine, Engine)
+
     def counted() -> list[int]:
         """Statements per page: with filters, the last page, and a page after a boundary."""
         boundary = caselist.list_page(db, alice, ANY).rows[0].id
@@ -327,7 +314,7 @@ def test_the_number_of_queries_does_not_grow_with_the_page(
             CaseFilter(facets={"country": "Freedonia"}, urgency=Urgency.OVERDUE),
             CaseFilter(position=Position(number=2, after=boundary)),
         ):
-            with statements(db) as run:
+            with statements(engine) as run:
                 caselist.list_page(db, alice, filters)
             found.append(len(run))
         return found
