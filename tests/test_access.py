@@ -10,37 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from redress.reporting.submissions import Submission
 from redress.store.models import Case, DisclosureRequest, DisclosureStatus, Role
-from tests.helpers import REPORT_TEXT, SignedIn, audited, post_form, post_to_case
+from tests.helpers import (
+    REPORT_TEXT,
+    SignedIn,
+    audited,
+    get_page,
+    post_answer,
+    post_redirect,
+    post_to_case,
+)
 from tests.support.domain import flip_last_byte
 
 REASON = "We must reach the reporter about a safety risk."
 LAST_HOLDER = "No other caseworker holds this case"
-
-
-def page(client: FlaskClient, path: str, status: int = 200) -> str:
-    response = client.get(path)
-    assert response.status_code == status, path
-    return response.get_data(as_text=True)
-
-
-def answer(client: FlaskClient, path: str, status: int, **data: str) -> str:
-    """POST a form (with a CSRF token) that the console answers with `status`; the page."""
-    response = post_form(client, path, data)
-    assert response.status_code == status, response.get_data(as_text=True)
-    return response.get_data(as_text=True)
-
-
-def redirected(client: FlaskClient, path: str, **data: str) -> str:
-    """POST a form the console accepts; where it sends the browser."""
-    response = post_form(client, path, data)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.location
 
 
 def assignee(db: Session, case_id: str) -> str | None:
@@ -56,60 +43,60 @@ def test_the_access_routes_wire_the_rules_to_the_console(
     bob = sign_in("bob")  # joined after the case arrived: holds nothing
     case_page = f"/cases/{case_id}"
     access = f"{case_page}/access"
-    page(bob.client, case_page, 404)
+    get_page(bob.client, case_page, 404)
 
     # Assigning: only to a holder; nobody is the empty choice.
-    refused = answer(alice.client, f"{access}/assign", 409, assignee=bob.id)
+    refused = post_answer(alice.client, f"{access}/assign", 409, assignee=bob.id)
     assert "A case can be assigned only to a colleague who holds it." in refused
-    assert redirected(alice.client, f"{access}/assign", assignee=alice.id) == (
+    assert post_redirect(alice.client, f"{access}/assign", assignee=alice.id) == (
         f"{case_page}?access=assigned#access"
     )
     assert assignee(db, case_id) == alice.id
-    assert case_id in page(alice.client, "/?assignee=me")
-    assert case_id not in page(alice.client, "/?assignee=none")
-    assert redirected(alice.client, f"{access}/assign", assignee="") == (
+    assert case_id in get_page(alice.client, "/?assignee=me")
+    assert case_id not in get_page(alice.client, "/?assignee=none")
+    assert post_redirect(alice.client, f"{access}/assign", assignee="") == (
         f"{case_page}?access=assigned#access"
     )
     assert assignee(db, case_id) is None
 
     # Granting: the colleague reads the case at once; twice is refused with the reason.
-    assert redirected(alice.client, f"{access}/grant", grantee=bob.id) == (
+    assert post_redirect(alice.client, f"{access}/grant", grantee=bob.id) == (
         f"{case_page}?access=granted#access"
     )
-    shown = page(bob.client, case_page)
+    shown = get_page(bob.client, case_page)
     assert REPORT_TEXT in shown
     assert "alice (caseworker)" in shown
-    assert "Access granted." in page(alice.client, f"{case_page}?access=granted")
-    again = answer(alice.client, f"{access}/grant", 409, grantee=bob.id)
+    assert "Access granted." in get_page(alice.client, f"{case_page}?access=granted")
+    again = post_answer(alice.client, f"{access}/grant", 409, grantee=bob.id)
     assert "bob already holds this case." in again
 
     # Revoking: gone at once; one who holds nothing changes nothing; the last holder stays.
-    assert redirected(alice.client, f"{access}/revoke/{bob.id}") == (
+    assert post_redirect(alice.client, f"{access}/revoke/{bob.id}") == (
         f"{case_page}?access=revoked#access"
     )
-    page(bob.client, case_page, 404)
+    get_page(bob.client, case_page, 404)
     assert post_to_case(bob.client, case_id, f"{access}/grant", grantee=bob.id) == 404
     assert post_to_case(bob.client, case_id, f"{access}/revoke/{alice.id}") == 404
-    assert LAST_HOLDER in answer(alice.client, f"{access}/revoke/{alice.id}", 409)
-    page(alice.client, case_page)
+    assert LAST_HOLDER in post_answer(alice.client, f"{access}/revoke/{alice.id}", 409)
+    get_page(alice.client, case_page)
 
     # Excluding: gone at once and no grant while it stands; lifting it, once.
     assert post_to_case(alice.client, case_id, f"{access}/grant", grantee=bob.id) == 302
-    assert redirected(alice.client, f"{access}/exclude", excluded=bob.id) == (
+    assert post_redirect(alice.client, f"{access}/exclude", excluded=bob.id) == (
         f"{case_page}?access=excluded#access"
     )
-    page(bob.client, case_page, 404)
-    excluded = answer(alice.client, f"{access}/grant", 409, grantee=bob.id)
+    get_page(bob.client, case_page, 404)
+    excluded = post_answer(alice.client, f"{access}/grant", 409, grantee=bob.id)
     assert "bob is excluded from this case" in excluded
     lift = f"{access}/exclusions/{bob.id}/lift"
-    assert redirected(alice.client, lift) == f"{case_page}?access=lifted#access"
-    assert "That colleague is not excluded from this case." in answer(alice.client, lift, 409)
+    assert post_redirect(alice.client, lift) == f"{case_page}?access=lifted#access"
+    assert "That colleague is not excluded from this case." in post_answer(alice.client, lift, 409)
 
     # With a colleague holding it, Alice gives the case up and is sent to her case list.
     assert post_to_case(alice.client, case_id, f"{access}/grant", grantee=bob.id) == 302
-    assert redirected(alice.client, f"{access}/revoke/{alice.id}") == "/"
-    page(alice.client, case_page, 404)
-    assert REPORT_TEXT in page(bob.client, case_page)
+    assert post_redirect(alice.client, f"{access}/revoke/{alice.id}") == "/"
+    get_page(alice.client, case_page, 404)
+    assert REPORT_TEXT in get_page(bob.client, case_page)
 
 
 def test_the_disclosure_routes_wire_the_rules_to_the_console(
@@ -119,14 +106,16 @@ def test_the_disclosure_routes_wire_the_rules_to_the_console(
     case_id = submit_case(identity={"name": "Jane Roe"}).case_id
     other_case = submit_case(identity={"name": "Someone Else"}).case_id
     case_page, request_path = f"/cases/{case_id}", f"/cases/{case_id}/access/disclosure"
-    assert "Jane Roe" not in page(alice.client, case_page)
+    assert "Jane Roe" not in get_page(alice.client, case_page)
 
     # Requesting: a reason is needed, and one request at a time.
-    assert "Please give a reason." in answer(alice.client, request_path, 400, disclosure_reason="")
-    location = redirected(alice.client, request_path, disclosure_reason=REASON)
+    assert "Please give a reason." in post_answer(
+        alice.client, request_path, 400, disclosure_reason=""
+    )
+    location = post_redirect(alice.client, request_path, disclosure_reason=REASON)
     assert location == f"{case_page}?access=requested#access"
-    assert "Disclosure requested. An approver will decide." in page(alice.client, location)
-    twice = answer(alice.client, request_path, 409, disclosure_reason=REASON)
+    assert "Disclosure requested. An approver will decide." in get_page(alice.client, location)
+    twice = post_answer(alice.client, request_path, 409, disclosure_reason=REASON)
     assert "You already have a request for this identity." in twice
     db.expire_all()
     [request_id] = db.scalars(select(DisclosureRequest.id))
@@ -134,44 +123,44 @@ def test_the_disclosure_routes_wire_the_rules_to_the_console(
 
     # Carol holds the identity key but not the case: she cannot read the reason, so cannot
     # approve it yet; under another case the request is unknown.
-    queue = page(carol.client, "/approvals")
+    queue = get_page(carol.client, "/approvals")
     assert "Reason visible once the case is granted to you" in queue
     assert REASON not in queue
-    unreadable = answer(carol.client, f"{decide}/approve", 409)
+    unreadable = post_answer(carol.client, f"{decide}/approve", 409)
     assert "You can approve only a reason you can read" in unreadable
     other_path = f"/cases/{other_case}/approvals/disclosure/{request_id}/approve"
     assert post_to_case(carol.client, other_case, other_path) == 404
 
     assert post_to_case(alice.client, case_id, f"{case_page}/access/grant", grantee=carol.id) == 302
-    queue = page(carol.client, "/approvals")
+    queue = get_page(carol.client, "/approvals")
     assert REASON in queue
     assert 'aria-label="Approve the request on case ' in queue
-    location = redirected(carol.client, f"{decide}/approve")
+    location = post_redirect(carol.client, f"{decide}/approve")
     assert location == "/approvals?decided=approve&kind=disclosure"
-    approved = page(carol.client, location)
+    approved = get_page(carol.client, location)
     assert "Request approved: the identity key was sealed to the requester." in approved
-    assert "This request was already decided." in answer(carol.client, f"{decide}/reject", 409)
+    assert "This request was already decided." in post_answer(carol.client, f"{decide}/reject", 409)
 
     # The identity is shown only when asked, and each view is audited.
-    shown = page(alice.client, case_page)
+    shown = get_page(alice.client, case_page)
     assert "Show the identity" in shown
     assert "Jane Roe" not in shown
     assert audited(db, "identity.viewed") == []
     for views in (1, 2):
-        assert "Jane Roe" in page(alice.client, f"{case_page}?show_identity=1")
+        assert "Jane Roe" in get_page(alice.client, f"{case_page}?show_identity=1")
         assert audited(db, "identity.viewed") == [{"integrity_failures": 0}] * views
 
     # An approver may ask, but another approver decides.
     own_reason = "Needed to arrange protection."
     assert post_to_case(carol.client, case_id, request_path, disclosure_reason=own_reason) == 302
-    assert "Your own request: another approver decides" in page(carol.client, "/approvals")
+    assert "Your own request: another approver decides" in get_page(carol.client, "/approvals")
     db.expire_all()
     own = db.scalar(select(DisclosureRequest.id).where(DisclosureRequest.requester_id == carol.id))
     own_decision = f"{case_page}/approvals/disclosure/{own}/approve"
-    refused = answer(carol.client, own_decision, 403)
+    refused = post_answer(carol.client, own_decision, 403)
     assert "Another approver must decide your own request." in refused
     # Carol holds the identity key and the case, and is still never shown the identity.
-    assert "Jane Roe" not in page(carol.client, f"{case_page}?show_identity=1")
+    assert "Jane Roe" not in get_page(carol.client, f"{case_page}?show_identity=1")
 
     # A tampered reason can only be rejected; the requester is told of the rejection.
     other_page = f"/cases/{other_case}"
@@ -191,17 +180,17 @@ def test_the_disclosure_routes_wire_the_rules_to_the_console(
         .values(encrypted_reason=flip_last_byte(tampered.encrypted_reason))
     )
     db.commit()
-    queue = page(carol.client, "/approvals")
+    queue = get_page(carol.client, "/approvals")
     assert "This item failed an integrity check" in queue
     assert "Approve the request" not in queue
     tampered_decision = f"{other_page}/approvals/disclosure/{tampered.id}"
-    answer(carol.client, f"{tampered_decision}/approve", 409)
-    assert redirected(carol.client, f"{tampered_decision}/reject") == (
+    post_answer(carol.client, f"{tampered_decision}/approve", 409)
+    assert post_redirect(carol.client, f"{tampered_decision}/reject") == (
         "/approvals?decided=reject&kind=disclosure"
     )
     db.expire_all()
     assert db.get_one(DisclosureRequest, tampered.id).status is DisclosureStatus.REJECTED
-    shown = page(alice.client, f"{other_page}?show_identity=1")
+    shown = get_page(alice.client, f"{other_page}?show_identity=1")
     assert "Your last disclosure request was rejected." in shown
     assert "Someone Else" not in shown
     assert audited(db, "identity.viewed") == [{"integrity_failures": 0}] * 2

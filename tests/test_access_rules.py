@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -53,17 +52,12 @@ def reads(db: Session, case_id: str, identity: StaffIdentity) -> list[str | None
     return [str(opened.answers["what_happened"]), *replies]
 
 
-@pytest.fixture
-def alice(domain_sign_in: Callable[..., StaffIdentity]) -> StaffIdentity:
-    return domain_sign_in("alice")
-
-
 def test_grant_and_revoke_reseal_keys_without_touching_content(
     db: Session,
-    alice: StaffIdentity,
     submit_case: Callable[..., Submission],
     domain_sign_in: Callable[..., StaffIdentity],
 ) -> None:
+    alice = domain_sign_in("alice")
     case_id = submit_case().case_id
     bob = domain_sign_in("bob")  # joined after the case arrived: holds nothing
     case_file.reply(db, case_id, alice, REPLY, [])
@@ -120,10 +114,10 @@ def test_grant_and_revoke_reseal_keys_without_touching_content(
 
 def test_grants_go_only_to_active_case_holding_members_of_the_team(
     db: Session,
-    alice: StaffIdentity,
     submit_case: Callable[..., Submission],
     domain_sign_in: Callable[..., StaffIdentity],
 ) -> None:
+    alice = domain_sign_in("alice")
     case_id = submit_case().case_id
     auditor = domain_sign_in("audrey", Role.AUDITOR)
     outsider = domain_sign_in("olga")
@@ -151,11 +145,11 @@ def test_grants_go_only_to_active_case_holding_members_of_the_team(
 
 def test_exclusion_revokes_blocks_grants_and_outweighs_a_stale_copy(
     db: Session,
-    alice: StaffIdentity,
     submit_case: Callable[..., Submission],
     domain_sign_in: Callable[..., StaffIdentity],
     recovery_keypair: KeyPair,
 ) -> None:
+    alice = domain_sign_in("alice")
     case_id = submit_case().case_id
     bob = domain_sign_in("bob")
     access.grant(db, case_id, alice, bob.caseworker_id)
@@ -222,8 +216,11 @@ def test_exclusion_revokes_blocks_grants_and_outweighs_a_stale_copy(
 
 
 def test_the_last_holder_cannot_be_excluded(
-    db: Session, alice: StaffIdentity, submit_case: Callable[..., Submission]
+    db: Session,
+    submit_case: Callable[..., Submission],
+    domain_sign_in: Callable[..., StaffIdentity],
 ) -> None:
+    alice = domain_sign_in("alice")
     case_id = submit_case().case_id
     with refused(db, access.LastHolderError):
         access.exclude(db, case_id, alice, alice.caseworker_id)
@@ -233,10 +230,10 @@ def test_the_last_holder_cannot_be_excluded(
 
 def test_a_case_is_assigned_only_to_a_holder(
     db: Session,
-    alice: StaffIdentity,
     submit_case: Callable[..., Submission],
     domain_sign_in: Callable[..., StaffIdentity],
 ) -> None:
+    alice = domain_sign_in("alice")
     case_id = submit_case().case_id
     outsider = domain_sign_in("olga")  # joined after the case arrived: holds nothing
 

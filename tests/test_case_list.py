@@ -14,11 +14,10 @@ import html
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from bench.bench_caselist import seed_cases
@@ -29,12 +28,12 @@ from redress.store.models import (
     Author,
     Case,
     CaseStatus,
-    InterimMeasure,
     MeasureState,
     Message,
     OrganisationKey,
 )
-from tests.helpers import SignedIn, case_action
+from tests.helpers import SignedIn, case_action, references
+from tests.support.deadlines import add_measure, deadline_setups, set_deadlines
 from tests.support.statements import statements
 
 _ROW = re.compile(r"<tr[^>]*>\s*<th scope=\"row\"><a href=\"/cases/[0-9a-f]{32}\">(\w+)</a>")
@@ -62,10 +61,6 @@ def link(page: str, text: str) -> str:
     """The query string of a page link ("Next", "Previous", "First", "Last")."""
     [href] = re.findall(rf'<a href="/(\?[^"]*)"[^>]*>{text}</a>', page)
     return html.unescape(href)
-
-
-def references(db: Session, *conditions: Any) -> set[str]:
-    return set(db.scalars(select(Case.reference).where(*conditions)))
 
 
 def count_list_queries(engine: Engine, client: FlaskClient, queries: tuple[str, ...]) -> list[int]:
@@ -99,9 +94,9 @@ def test_the_list_page_wires_the_query_string_to_the_list_rules(
     assert listed(client, "?country=%20FREEDONIA%20")[0] == [readable.reference]
     assert listed(client, "?country=sylvania&category=mass_surveillance")[0] == []
 
-    # The number of queries stays the same with 6 cases and with 61, on every kind of page.
+    # The number of queries stays the same with 7 cases and with 61, on every kind of page.
     engine = console_app.extensions["redress"].database.engine
-    seed_cases(db, alice.id, 5, today=clock.today(), prefix="S")
+    seed_cases(db, alice.id, 6, today=clock.today(), prefix="S")
     boundary = db.scalar(select(Case.id).where(Case.reference == "S0000001"))
     queries = (
         "",
@@ -111,7 +106,7 @@ def test_the_list_page_wires_the_query_string_to_the_list_rules(
         f"?after={boundary}&page=2",
     )
     few = count_list_queries(engine, client, queries)
-    seed_cases(db, alice.id, 55, today=date(2020, 1, 1), prefix="T")
+    seed_cases(db, alice.id, 54, today=date(2020, 1, 1), prefix="T")
     assert count_list_queries(engine, client, queries) == few
 
     # The summary, the counts per status, and the page links.
@@ -156,29 +151,9 @@ def test_the_list_page_wires_the_query_string_to_the_list_rules(
 
     # Deadlines and the review dates of measures in force are flagged in text and filtered.
     today = clock.today()
-    setups: dict[str, dict[str, Any]] = {
-        "S0000000": {"status": CaseStatus.RECEIVED, "acknowledgement_due": today - timedelta(1)},
-        "S0000001": {"status": CaseStatus.RECEIVED, "acknowledgement_due": today + timedelta(2)},
-        "S0000002": {"status": CaseStatus.RECEIVED, "acknowledgement_due": today + timedelta(3)},
-        "S0000003": {
-            "status": CaseStatus.UNDER_INVESTIGATION,
-            "acknowledgement_due": today - timedelta(100),  # met long ago: no longer counts
-            "feedback_due": today - timedelta(1),
-        },
-        "S0000004": {"status": CaseStatus.CLOSED, "feedback_due": today - timedelta(30)},
-    }
-    for reference, values in setups.items():
-        db.execute(update(Case).where(Case.reference == reference).values(**values))
-    in_force = db.scalar(select(Case.id).where(Case.reference == "S0000002"))
-    db.add(
-        InterimMeasure(
-            case_id=in_force,
-            state=MeasureState.IN_FORCE,
-            review_on=today - timedelta(1),
-            proposed_on=today - timedelta(10),
-            ciphertext=b"never opened by the list",
-        )
-    )
+    setups = deadline_setups("S", today)
+    set_deadlines(db, setups)
+    add_measure(db, "S0000002", MeasureState.IN_FORCE, today - timedelta(1), today)
     db.commit()
     _, page = listed(client)
     assert {reference: flags(row_of(page, reference)) for reference in setups} == {
@@ -186,12 +161,13 @@ def test_the_list_page_wires_the_query_string_to_the_list_rules(
         "S0000001": ["due soon"],
         "S0000002": ["overdue"],  # the review date, in the "Measures review" column
         "S0000003": ["overdue"],
-        "S0000004": [],
+        "S0000004": ["due soon"],
+        "S0000005": [],
     }
     for reference, shown_date, flag in (
         ("S0000002", (today - timedelta(1)).isoformat(), "overdue"),
         ("S0000001", "–", "due-soon"),
-        ("S0000004", "–", None),
+        ("S0000005", "–", None),
     ):
         row = row_of(page, reference)
         cells = re.findall(r"<td>(.*?)</td>", row, re.S)
@@ -199,8 +175,8 @@ def test_the_list_page_wires_the_query_string_to_the_list_rules(
         assert row.startswith(f'<tr class="{flag}">' if flag else "<tr>")
     overdue = set(listed(client, "?urgency=overdue")[0])
     assert {"S0000000", "S0000002", "S0000003"} <= overdue
-    assert not {"S0000001", "S0000004"} & overdue
-    assert listed(client, "?urgency=due_soon")[0] == ["S0000001"]
+    assert not {"S0000001", "S0000004", "S0000005"} & overdue
+    assert set(listed(client, "?urgency=due_soon")[0]) == {"S0000001", "S0000004"}
 
     # Without the index key, the classification filters are switched off, and say so.
     db.execute(delete(OrganisationKey).where(OrganisationKey.name == INDEX_KEY))

@@ -32,10 +32,11 @@ from redress.store.models import (
     Case,
     CaseExclusion,
     CaseStatus,
-    InterimMeasure,
     MeasureState,
     OrganisationKey,
 )
+from tests.helpers import references
+from tests.support.deadlines import add_measure, deadline_setups, set_deadlines
 from tests.support.statements import statements
 
 ANY = CaseFilter()
@@ -48,10 +49,6 @@ def refs(page: caselist.CasePage) -> list[str]:
 def listed(db: Session, identity: StaffIdentity, **filters: Any) -> list[str]:
     """The references on the first page with these filters, in order."""
     return refs(caselist.list_page(db, identity, CaseFilter(**filters)))
-
-
-def references(db: Session, *conditions: Any) -> set[str]:
-    return set(db.scalars(select(Case.reference).where(*conditions)))
 
 
 def walk(
@@ -136,22 +133,7 @@ def test_deadlines_set_each_case_s_urgency_filter_and_sort(
 ) -> None:
     seed_cases(db, alice.caseworker_id, 6, today=clock.today())
     today = clock.today()
-    setups: dict[str, dict[str, Any]] = {
-        # reference: status and dates
-        "B0000000": {"status": CaseStatus.RECEIVED, "acknowledgement_due": today - timedelta(1)},
-        "B0000001": {"status": CaseStatus.RECEIVED, "acknowledgement_due": today + timedelta(2)},
-        "B0000002": {"status": CaseStatus.RECEIVED, "acknowledgement_due": today + timedelta(3)},
-        "B0000003": {
-            "status": CaseStatus.UNDER_INVESTIGATION,
-            "acknowledgement_due": today - timedelta(100),  # met long ago: no longer counts
-            "feedback_due": today - timedelta(1),
-        },
-        "B0000004": {"status": CaseStatus.DECIDED, "feedback_due": today},
-        "B0000005": {"status": CaseStatus.CLOSED, "feedback_due": today - timedelta(30)},
-    }
-    for reference, values in setups.items():
-        db.execute(update(Case).where(Case.reference == reference).values(**values))
-    db.commit()
+    set_deadlines(db, deadline_setups("B", today))
 
     rows = rows_by_reference(caselist.list_page(db, alice, ANY))
     urgencies = {
@@ -191,10 +173,7 @@ def test_review_dates_of_measures_in_force_count_as_deadlines(
     db.execute(
         update(Case).values(status=CaseStatus.ACKNOWLEDGED, feedback_due=today + timedelta(60))
     )
-    case_of = {
-        reference: case_id for reference, case_id in db.execute(select(Case.reference, Case.id))
-    }
-    measures = (
+    for reference, state, days in (
         ("B0000000", MeasureState.LIFTED, -5),
         ("B0000001", MeasureState.IN_FORCE, 30),
         ("B0000001", MeasureState.IN_FORCE, 1),
@@ -202,17 +181,8 @@ def test_review_dates_of_measures_in_force_count_as_deadlines(
         ("B0000002", MeasureState.IN_FORCE, 2),  # due soon, but the overdue one comes first
         ("B0000002", MeasureState.PROPOSED, -3),
         ("B0000003", MeasureState.REJECTED, 0),
-    )
-    for reference, state, days in measures:
-        db.add(
-            InterimMeasure(
-                case_id=case_of[reference],
-                state=state,
-                review_on=today + timedelta(days),
-                proposed_on=today - timedelta(10),
-                ciphertext=b"never opened by the list",
-            )
-        )
+    ):
+        add_measure(db, reference, state, today + timedelta(days), today)
     db.commit()
 
     rows = rows_by_reference(caselist.list_page(db, alice, ANY))
