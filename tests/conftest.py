@@ -27,19 +27,22 @@ from sqlalchemy.orm import Session
 from caseworker import create_app as create_console
 from crypto.keys import KeyPair, generate_keypair
 from intake import create_app as create_intake
-from redress.staff.accounts import add_caseworker
+from redress.reporting.submissions import Submission
+from redress.staff.accounts import StaffIdentity, add_caseworker
 from redress.store.config import Config
 from redress.store.db import Database
 from redress.store.migrations import upgrade
 from redress.store.models import Role
 from tests.helpers import (
     NEW_PASSPHRASE,
+    REPORT_TEXT,
     Authenticator,
     SignedIn,
     Staff,
     change_passphrase,
     console_login,
 )
+from tests.support import domain
 from tests.support.availability import unavailable
 from tests.support.instance import throwaway_config
 from tests.support.postgres import (
@@ -259,3 +262,31 @@ def sign_in(console_app: Flask, make_caseworker: Callable[..., Staff]) -> Callab
         return SignedIn(client, staff, authenticator)
 
     return sign
+
+
+@pytest.fixture
+def domain_sign_in(
+    db: Session, config: Config, make_caseworker: Callable[..., Staff]
+) -> Callable[..., StaffIdentity]:
+    """Sign a console user in for direct calls of the domain functions, by the core's sign-in
+    steps (tests/support/domain.py): ``domain_sign_in("alice")``,
+    ``domain_sign_in("carol", Role.APPROVER)``, or ``domain_sign_in(staff)`` for an account made
+    earlier with make_caseworker. The account is created first when named."""
+
+    def sign(who: str | Staff = "alice", role: Role = Role.CASEWORKER) -> StaffIdentity:
+        staff = who if isinstance(who, Staff) else make_caseworker(who, role)
+        return domain.sign_in_identity(db, config, staff)
+
+    return sign
+
+
+@pytest.fixture
+def submit_case(db: Session, config: Config) -> Callable[..., Submission]:
+    """Send a report by the reporter's submission path, without Flask (tests/support/domain.py):
+    ``submit_case()``, ``submit_case("text")``, ``submit_case(identity={"name": "Jane Roe"})``.
+    Only staff in the receiving team by then get copies of its keys."""
+
+    def submit(text: str = REPORT_TEXT, identity: dict[str, str] | None = None) -> Submission:
+        return domain.submit_case(db, config, text, identity)
+
+    return submit

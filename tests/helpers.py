@@ -2,7 +2,9 @@
 
 Shared by every test module (test modules never import from each other). The ``sign_in``
 fixture (tests/conftest.py) signs a console user in and returns a :class:`SignedIn`;
-:func:`new_case` sends a report through the intake and returns its case id and receipt.
+:func:`new_case` sends a report through the intake and returns its case id and receipt. Direct
+tests of the domain functions, without the apps, build with tests/support/domain.py (the
+``domain_sign_in`` and ``submit_case`` fixtures).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
@@ -213,6 +216,27 @@ def post_form(
 _SHOWN = r'id="{}">([^<]+)<'
 
 
+def get_page(client: FlaskClient, path: str, status: int = 200) -> str:
+    """GET ``path``, which the app answers with ``status``; the page."""
+    response = client.get(path)
+    assert response.status_code == status, path
+    return response.get_data(as_text=True)
+
+
+def post_answer(client: FlaskClient, path: str, status: int, **data: str) -> str:
+    """POST a form (with a CSRF token) that the app answers with ``status``; the page."""
+    response = post_form(client, path, data)
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def post_redirect(client: FlaskClient, path: str, **data: str) -> str:
+    """POST a form (with a CSRF token) that the app accepts; where it sends the browser."""
+    response = post_form(client, path, data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.location
+
+
 def text_shown(page: str, element_id: str) -> str:
     """The text of the element with ``element_id`` (a one-time password, a TOTP secret...)."""
     match = re.search(_SHOWN.format(re.escape(element_id)), page)
@@ -252,6 +276,11 @@ def worker_id(db: Session, username: str) -> str:
     found = db.scalar(select(Caseworker.id).where(Caseworker.username == username))
     assert found is not None
     return found
+
+
+def references(db: Session, *conditions: Any) -> set[str]:
+    """The references of the cases meeting ``conditions``."""
+    return set(db.scalars(select(Case.reference).where(*conditions)))
 
 
 def audited(db: Session, action: str) -> list[dict[str, object]]:

@@ -1,229 +1,168 @@
-"""Interim measures through the console: proposal, second-person approval, renewal, lifting."""
+"""Interim measures through the console: the routes that propose, decide and review a measure,
+the approvals queue and the case page's measures section, each wired to its rule.
+
+The rules themselves (dates, texts, who decides, what is stored and audited) are tested directly
+in tests/test_measure_rules.py; who may use each route, in tests/test_permission_matrix.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
 
-from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from redress.store import clock
-from redress.store.models import AuditEvent, InterimMeasure, MeasureState, Role
+from redress.reporting.submissions import Submission
+from redress.store.models import InterimMeasure, MeasureState, Role
 from tests.helpers import (
     MEASURE_RATIONALE,
     MEASURE_RENEWAL,
     SignedIn,
-    Staff,
-    audited,
-    csrf_token,
+    get_page,
     in_days,
-    new_case,
+    post_answer,
+    post_redirect,
     post_to_case,
-    propose_measure,
     review_measure,
-    worker_id,
 )
+from tests.support.domain import flip_last_byte
 
 LIFTING = "The reseller cut the ministry off; updates may resume."
+OWN_RATIONALE = "The approver's own proposal, for another approver to decide."
+TAMPERED = "This rationale is altered in storage."
 INTEGRITY = "This item failed an integrity check"
 
 
-def decide(client: FlaskClient, case_id: str, measure_id: str, verdict: str) -> int:
-    return post_to_case(
-        client, case_id, f"/cases/{case_id}/approvals/measure/{measure_id}/{verdict}"
-    )
-
-
-def measures(db: Session, case_id: str) -> list[InterimMeasure]:
+def new_measure(db: Session, case_id: str, known: set[str]) -> str:
+    """The id of the case's one measure not in `known`, which it joins."""
     db.expire_all()
-    return list(db.scalars(select(InterimMeasure).where(InterimMeasure.case_id == case_id)))
+    ids = set(db.scalars(select(InterimMeasure.id).where(InterimMeasure.case_id == case_id)))
+    [found] = ids - known
+    known.add(found)
+    return found
 
 
-def only_measure(db: Session, case_id: str) -> InterimMeasure:
-    [measure] = measures(db, case_id)
-    return measure
+def state_of(db: Session, measure_id: str) -> MeasureState:
+    db.expire_all()
+    return db.get_one(InterimMeasure, measure_id).state
 
 
-def page(client: FlaskClient, path: str) -> str:
-    return client.get(path).get_data(as_text=True)
-
-
-def page_after(client: FlaskClient, case_id: str, path: str, data: dict[str, str]) -> str:
-    """The page answering a refused form post (a 400)."""
-    token = csrf_token(client, f"/cases/{case_id}")
-    response = client.post(path, data={"csrf_token": token, **data})
-    assert response.status_code == 400
-    return response.get_data(as_text=True)
-
-
-def test_propose_approve_renew_lift(
-    intake: FlaskClient,
-    sign_in: Callable[..., SignedIn],
-    make_caseworker: Callable[..., Staff],
-    db: Session,
+def test_the_measure_routes_wire_the_rules_to_the_console(
+    sign_in: Callable[..., SignedIn], submit_case: Callable[..., Submission], db: Session
 ) -> None:
-    staff = {"alice": make_caseworker("alice"), "carol": make_caseworker("carol", Role.APPROVER)}
-    case_id = new_case(intake, db).id
-    alice, carol = sign_in(staff["alice"]).client, sign_in(staff["carol"]).client
-    alice_id, carol_id = worker_id(db, "alice"), worker_id(db, "carol")
-    case_page = f"/cases/{case_id}"
+    alice, carol = sign_in("alice"), sign_in("carol", Role.APPROVER)
+    case_id = submit_case().case_id
+    case_page, known = f"/cases/{case_id}", set[str]()
+    decide = f"{case_page}/approvals/measure/{{}}/{{}}"
 
-    assert propose_measure(alice, case_id, in_days(30)) == 302
-    measure = only_measure(db, case_id)
-    assert (measure.state, measure.review_on, measure.proposed_by) == (
-        MeasureState.PROPOSED,
-        date.fromisoformat(in_days(30)),
-        alice_id,
+    # A refused proposal: the service's message on its field, the typed text kept, nothing kept.
+    form = {
+        "measure_kind": "remote_disable",
+        "measure_rationale": MEASURE_RATIONALE,
+        "measure_review_on": in_days(30),
+    }
+    shown = post_answer(
+        alice.client, f"{case_page}/measures", 400, **{**form, "measure_review_on": in_days(0)}
     )
-    assert measure.proposed_on == clock.today()
-    for secret in (MEASURE_RATIONALE.encode(), b"remote_disable"):
-        assert secret not in measure.ciphertext
-    shown = page(alice, case_page)
+    assert "The review date must be after today" in shown
+    assert 'href="#measure_review_on"' in shown
+    assert MEASURE_RATIONALE in shown
+    assert db.scalars(select(InterimMeasure)).all() == []
+
+    proposed = post_redirect(alice.client, f"{case_page}/measures", **form)
+    assert proposed == f"{case_page}?measures=proposed#measures"
+    measure = new_measure(db, case_id, known)
+    shown = get_page(alice.client, proposed)
+    assert "The measure was proposed. An approver other than you decides." in shown
     assert "Remote disable – proposed" in shown
     assert MEASURE_RATIONALE in shown
     assert "No approver other than you holds this case" in shown
 
     # Carol decides once the case is granted to her and she can read the rationale.
-    assert "Remote disable" not in page(carol, "/approvals")
-    assert decide(carol, case_id, measure.id, "approve") == 404
-    assert post_to_case(alice, case_id, f"{case_page}/access/grant", grantee=carol_id) == 302
-    queue = page(carol, "/approvals")
+    assert "Remote disable" not in get_page(carol.client, "/approvals")
+    assert post_to_case(carol.client, case_id, decide.format(measure, "approve")) == 404
+    grant = f"{case_page}/access/grant"
+    assert post_to_case(alice.client, case_id, grant, grantee=carol.id) == 302
+    queue = get_page(carol.client, "/approvals")
     assert "Remote disable" in queue
     assert MEASURE_RATIONALE in queue
     for verdict in ("Approve", "Reject"):
         assert f'aria-label="{verdict} the measure on case ' in queue
-    assert decide(carol, case_id, measure.id, "approve") == 302
-    measure = only_measure(db, case_id)
-    assert (measure.state, measure.decided_by, measure.decided_on) == (
-        MeasureState.IN_FORCE,
-        carol_id,
-        clock.today(),
-    )
-    assert "No measures are waiting" in page(carol, "/approvals")
-    assert decide(carol, case_id, measure.id, "reject") == 409
+    approved = post_redirect(carol.client, decide.format(measure, "approve"))
+    assert approved == "/approvals?decided=approve&kind=measure"
+    queue = get_page(carol.client, approved)
+    assert "Measure approved: it is in force until it is lifted." in queue
+    assert "No measures are waiting" in queue
+    assert state_of(db, measure) is MeasureState.IN_FORCE
+    again = post_answer(carol.client, decide.format(measure, "reject"), 409)
+    assert "This proposal was already decided." in again
+    assert post_to_case(carol.client, case_id, decide.format("0" * 32, "approve")) == 404
 
-    # Renewing needs a new review date after today.
-    prefix, path = f"review-{measure.id}-", f"{case_page}/measures/{measure.id}/review"
+    # Renewing: the form's own checks, the service's date rule, an unknown measure.
+    review, prefix = f"{case_page}/measures/{measure}/review", f"review-{measure}-"
     no_date = {prefix + "reason": MEASURE_RENEWAL, prefix + "renew": "Renew"}
-    assert post_to_case(alice, case_id, path, **no_date) == 400
+    assert "Please give the new review date." in post_answer(alice.client, review, 400, **no_date)
     no_button = {prefix + "reason": LIFTING}
-    assert "Please choose Renew or Lift" in page_after(alice, case_id, path, no_button)
-    assert review_measure(alice, case_id, measure.id, MEASURE_RENEWAL, renew_to=in_days(-3)) == 400
-    assert review_measure(alice, case_id, measure.id, MEASURE_RENEWAL, renew_to=in_days(60)) == 302
-    measure = only_measure(db, case_id)
-    assert measure.review_on == date.fromisoformat(in_days(60))
-    assert measure.state is MeasureState.IN_FORCE
-    assert measure.encrypted_reviews is not None
-    assert MEASURE_RENEWAL.encode() not in measure.encrypted_reviews
-    shown = page(alice, case_page)
+    assert "Please choose Renew or Lift" in post_answer(alice.client, review, 400, **no_button)
+    past = {**no_date, prefix + "review_on": in_days(-3)}
+    shown = post_answer(alice.client, review, 400, **past)
+    assert "The review date must be after today" in shown
+    assert MEASURE_RENEWAL in shown
+    unknown = review_measure(alice.client, case_id, "0" * 32, MEASURE_RENEWAL, in_days(9))
+    assert unknown == 404
+    assert review_measure(alice.client, case_id, measure, MEASURE_RENEWAL, in_days(60)) == 302
+    shown = get_page(alice.client, f"{case_page}?measures=renewed")
+    assert "The measure was renewed." in shown
     assert f"renewed until {in_days(60)} by alice" in shown
     assert MEASURE_RENEWAL in shown
 
     # The review date stands out when it is near or past.
-    for review_on, flag in (
-        (in_days(1), "review due soon"),
-        (in_days(-1), "review overdue"),
-    ):
+    for review_on, flag in ((in_days(1), "review due soon"), (in_days(-1), "review overdue")):
         db.execute(update(InterimMeasure).values(review_on=date.fromisoformat(review_on)))
         db.commit()
-        assert flag in page(alice, case_page)
+        assert flag in get_page(alice.client, case_page)
 
-    assert review_measure(carol, case_id, measure.id, LIFTING) == 302
-    measure = only_measure(db, case_id)
-    assert (measure.state, measure.lifted_by, measure.lifted_on) == (
-        MeasureState.LIFTED,
-        carol_id,
-        clock.today(),
-    )
-    shown = page(alice, case_page)
+    assert review_measure(carol.client, case_id, measure, LIFTING) == 302
+    assert state_of(db, measure) is MeasureState.LIFTED
+    shown = get_page(alice.client, case_page)
     assert "Remote disable – lifted" in shown
     assert LIFTING in shown
     timeline = shown.split("<details", 1)[1].split("</details>", 1)[0]
     for step in ("proposed", "approved", "renewed", "lifted"):
         assert f"Interim measure {step}" in timeline
-    assert review_measure(alice, case_id, measure.id, MEASURE_RENEWAL, renew_to=in_days(60)) == 409
-
-    for action in ("measure.proposed", "measure.approved", "measure.renewed", "measure.lifted"):
-        assert audited(db, action) == [{"measure": measure.id}], action
-    details = db.scalars(select(AuditEvent.detail).where(AuditEvent.case_id == case_id))
-    for detail in details:
-        for text in (MEASURE_RATIONALE, MEASURE_RENEWAL, LIFTING, "remote_disable"):
-            assert text not in detail
-
-
-def test_refusals(
-    intake: FlaskClient,
-    sign_in: Callable[..., SignedIn],
-    make_caseworker: Callable[..., Staff],
-    db: Session,
-) -> None:
-    staff = {
-        name: make_caseworker(name, role)
-        for name, role in [
-            ("alice", Role.CASEWORKER),
-            ("carol", Role.APPROVER),
-            ("dave", Role.APPROVER),
-            ("audrey", Role.AUDITOR),
-        ]
-    }
-    case_id, other_case = new_case(intake, db).id, new_case(intake, db).id
-    staff["bob"] = make_caseworker("bob")  # joined after the cases arrived: holds neither
-    alice, carol, dave, audrey, bob = (
-        sign_in(staff[name]).client for name in ("alice", "carol", "dave", "audrey", "bob")
+    lifted = post_answer(
+        alice.client, review, 409, **{**no_date, prefix + "review_on": in_days(60)}
     )
-    grant = f"/cases/{case_id}/access/grant"
-    assert post_to_case(alice, case_id, grant, grantee=worker_id(db, "carol")) == 302
+    assert "Only a measure in force can be renewed or lifted." in lifted
 
-    # A past or current review date: a clear error on the field, the text kept, nothing stored.
-    for when in (in_days(-1), in_days(0)):
-        form = {
-            "measure_kind": "suspend_updates",
-            "measure_rationale": MEASURE_RATIONALE,
-            "measure_review_on": when,
-        }
-        shown = page_after(alice, case_id, f"/cases/{case_id}/measures", form)
-        assert "The review date must be after today" in shown
-        assert 'href="#measure_review_on"' in shown
-        assert MEASURE_RATIONALE in shown
-    assert measures(db, case_id) == []
+    # An approver's own proposal waits for another approver.
+    own_form = {**form, "measure_kind": "suspend_support", "measure_rationale": OWN_RATIONALE}
+    assert post_to_case(carol.client, case_id, f"{case_page}/measures", **own_form) == 302
+    own = new_measure(db, case_id, known)
+    assert "Your own proposal: another approver decides" in get_page(carol.client, "/approvals")
+    refused = post_answer(carol.client, decide.format(own, "approve"), 403)
+    assert "Another approver must decide your own proposal." in refused
+    assert state_of(db, own) is MeasureState.PROPOSED
 
-    # Neither a caseworker not granted the case nor the wrong role can propose.
-    assert propose_measure(bob, case_id, in_days(30)) == 404
-    assert propose_measure(audrey, case_id, in_days(30)) == 403
-
-    # An approver's own proposal waits for another approver who holds the case.
-    assert propose_measure(carol, case_id, in_days(30), kind="suspend_support") == 302
-    measure = only_measure(db, case_id)
-    assert "Your own proposal: another approver decides" in page(carol, "/approvals")
-    assert decide(carol, case_id, measure.id, "approve") == 403
-    assert decide(alice, case_id, measure.id, "approve") == 403
-    assert decide(dave, case_id, measure.id, "approve") == 404
-    assert only_measure(db, case_id).state is MeasureState.PROPOSED
-
-    # Forged ids: unknown, or a measure of another case.
-    forged = "0" * 32
-    assert decide(dave, case_id, forged, "approve") == 404
-    assert review_measure(alice, case_id, forged, MEASURE_RENEWAL, renew_to=in_days(9)) == 404
-    other_grant = f"/cases/{other_case}/access/grant"
-    assert post_to_case(alice, other_case, other_grant, grantee=worker_id(db, "dave")) == 302
-    assert decide(dave, other_case, measure.id, "approve") == 404
-    # Only a measure in force is reviewed.
-    assert review_measure(alice, case_id, measure.id, MEASURE_RENEWAL, renew_to=in_days(9)) == 409
-
-    # A tampered proposal: shown as failed, audited, cannot be approved but can be rejected.
-    assert post_to_case(alice, case_id, grant, grantee=worker_id(db, "dave")) == 302
-    flipped = measure.ciphertext[:-1] + bytes([measure.ciphertext[-1] ^ 1])
-    db.execute(update(InterimMeasure).values(ciphertext=flipped))
+    # A tampered proposal: shown as failed, cannot be approved, can be rejected.
+    tampered_form = {**form, "measure_kind": "suspend_updates", "measure_rationale": TAMPERED}
+    assert post_to_case(alice.client, case_id, f"{case_page}/measures", **tampered_form) == 302
+    tampered = new_measure(db, case_id, known)
+    ciphertext = db.get_one(InterimMeasure, tampered).ciphertext
+    db.execute(
+        update(InterimMeasure)
+        .where(InterimMeasure.id == tampered)
+        .values(ciphertext=flip_last_byte(ciphertext))
+    )
     db.commit()
-    shown = page(alice, f"/cases/{case_id}")
+    shown = get_page(alice.client, case_page)
     assert INTEGRITY in shown
-    assert MEASURE_RATIONALE not in shown
-    assert INTEGRITY in page(dave, "/approvals")
-    assert audited(db, "measure.integrity_failed")[0] == {"integrity_failures": 1}
-    assert decide(dave, case_id, measure.id, "approve") == 409
-    assert decide(dave, case_id, measure.id, "reject") == 302
-    assert only_measure(db, case_id).state is MeasureState.REJECTED
-    assert audited(db, "measure.rejected") == [{"measure": measure.id}]
-    assert audited(db, "measure.approved") == []
+    assert TAMPERED not in shown
+    queue = get_page(carol.client, "/approvals")
+    assert INTEGRITY in queue
+    assert 'aria-label="Approve the measure on case ' not in queue
+    unreadable = post_answer(carol.client, decide.format(tampered, "approve"), 409)
+    assert "This item failed an integrity check; it cannot be approved." in unreadable
+    assert post_to_case(carol.client, case_id, decide.format(tampered, "reject")) == 302
+    assert state_of(db, tampered) is MeasureState.REJECTED
