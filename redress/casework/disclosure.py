@@ -92,7 +92,13 @@ def _latest_request(db: Session, case_id: str, caseworker_id: str) -> Disclosure
         .where(
             DisclosureRequest.case_id == case_id, DisclosureRequest.requester_id == caseworker_id
         )
-        .order_by(DisclosureRequest.created_at.desc())
+        # Times are kept to the second: of requests made in the same second, an undecided one is
+        # the newest (a new request is refused while one is pending), then the last decided.
+        .order_by(
+            DisclosureRequest.created_at.desc(),
+            DisclosureRequest.decided_at.is_(None).desc(),
+            DisclosureRequest.decided_at.desc(),
+        )
         .limit(1)
     )
 
