@@ -21,8 +21,8 @@ from intake.forms import (
 from intake.limits import kdf_slot, limits, login_attempt, new_challenge
 from redress.cases.attachments import DamagedFileError
 from redress.i18n.languages import LANGUAGES
-from redress.i18n.questions import QUESTIONS
-from redress.i18n.texts import NOT_CLEANED_REASONS, REMOVED_LABELS, SYSTEM_TEXTS
+from redress.i18n.questions import QUESTIONS, QUESTIONS_BY_ID
+from redress.i18n.texts import NOT_CLEANED_REASONS, REMOVED_LABELS, system_text
 from redress.keys.casekeys import NoKeyError
 from redress.keys.sessions import SessionPolicy
 from redress.reporting import receipts, reporters, submission_tokens, submissions
@@ -328,7 +328,8 @@ def _render_inbox(
             "inbox.html",
             box=box,
             status_text=STATUS_TEXTS[box.status],
-            system_texts=SYSTEM_TEXTS,
+            system_text=system_text,
+            questions=QUESTIONS_BY_ID,
             form=form,
             hide=HideMessageForm(),
             removed_labels=REMOVED_LABELS,

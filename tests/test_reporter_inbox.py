@@ -76,7 +76,7 @@ REPORT_ANSWERS = {
 SHOWN = {
     "en": ("Which product or service was involved?", ("Privacy", "Freedom of expression")),
     "es": ("¿Qué producto o servicio estuvo implicado?", ("Privacidad", "Libertad de expresión")),
-    "fr": ("Quel produit ou service était en cause ?", ("Vie privée", "Liberté d’expression")),
+    "fr": ("Quel produit ou service était en cause\u202f?", ("Vie privée", "Liberté d’expression")),
     "ar": ("ما المنتج أو الخدمة المعنية؟", ("الخصوصية", "حرية التعبير")),
 }
 HEADINGS = {
