@@ -455,6 +455,10 @@ def test_a_bad_public_key_says_what_is_wrong(text: str, message: str) -> None:
         ("..", "fallback"),
         ("a\x00b\nc:d.txt", "a_b_c_d.txt"),
         ("", "fallback"),
+        # A right-to-left override (or any bidi control) would make a listing of the output
+        # directory read "invexe.png".
+        ("inv\u202egnp.exe", "inv_gnp.exe"),
+        ("\u2066left\u2069\u200e\u061c.pdf", "_left___.pdf"),
     ],
 )
 def test_decrypted_file_names_cannot_leave_their_directory(name: str, expected: str) -> None:

@@ -32,6 +32,7 @@ from crypto.fields import decrypt_field
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed
 from crypto.streams import decrypt_stream
+from redress.cases.uploads import hides_text
 from redress.export import bundle_format as fmt
 from redress.export.recipient_keys import fingerprint
 from redress.keys import contexts
@@ -67,9 +68,11 @@ class OpenedBundle:
 
 def safe_name(name: str, fallback: str) -> str:
     """A file name that stays inside its directory: no path, no control or reserved characters,
-    no leading dot, at most NAME_MAX characters."""
+    nothing that reorders or hides text in a listing (a right-to-left override...), no leading
+    dot, at most NAME_MAX characters."""
     base = PurePosixPath(unicodedata.normalize("NFC", name).replace("\\", "/")).name
-    cleaned = _UNSAFE.sub("_", base).strip().lstrip(".").strip()
+    visible = "".join("_" if hides_text(char) else char for char in base)
+    cleaned = _UNSAFE.sub("_", visible).strip().lstrip(".").strip()
     if len(cleaned) > NAME_MAX:
         suffix = PurePosixPath(cleaned).suffix[:16]
         cleaned = cleaned[: NAME_MAX - len(suffix)] + suffix

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
 from werkzeug.exceptions import HTTPException
 
+from redress.cases.uploads import shown_filename
 from redress.i18n.languages import LANGUAGES, TRANSLATIONS
 from redress.store.blobs import STALE_UPLOAD, LocalBlobStore
 from redress.store.config import Config
@@ -75,6 +76,9 @@ def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -
         [FileSystemLoader(Path(app.root_path) / "templates"), PackageLoader("redress.web")]
     )
     app.jinja_env.globals.pop("config", None)
+    # Every stored file name is shown through this filter: what could reorder or hide text in
+    # it (a right-to-left override...) is shown escaped.
+    app.jinja_env.filters["filename"] = shown_filename
     app.after_request(set_security_headers)
     app.teardown_request(lambda _error: discard_uncommitted_uploads())
     app.teardown_appcontext(close_db)
