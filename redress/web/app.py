@@ -29,6 +29,7 @@ from redress.web.uploads import (
     MAX_FORM_FIELDS,
     EncryptingRequest,
     discard_uncommitted_uploads,
+    refuse_too_large_files,
     refuse_too_many_fields,
 )
 
@@ -59,7 +60,10 @@ def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -
     # Temporary files left by a worker that was killed mid-upload (ciphertext, but still litter).
     app.extensions["redress"].blobs.sweep_pending(older_than=STALE_UPLOAD)
     app.request_class = EncryptingRequest
-    app.before_request(refuse_too_many_fields)
+    app.before_request(refuse_too_many_fields)  # parses the form, files included
+    if name != "intake":
+        # The intake's views answer a file over the size limit with the form filled in.
+        app.before_request(refuse_too_large_files)
     app.url_value_preprocessor(refuse_malformed_ids)
     Babel(
         app,
