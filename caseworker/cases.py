@@ -38,7 +38,7 @@ from redress.i18n.console import (
     taxonomy_choices,
 )
 from redress.i18n.questions import QUESTIONS_BY_ID
-from redress.i18n.texts import NOT_CLEANED_REASONS, REMOVED_LABELS, SYSTEM_TEXTS
+from redress.i18n.texts import NOT_CLEANED_REASONS, REMOVED_LABELS, system_text
 from redress.keys.permissions import Permission
 from redress.staff import team
 from redress.store.models import CaseStatus
@@ -206,7 +206,7 @@ def render_case(
             reply_templates=reply_templates.list_templates(db()),
             template_id=template_id,
             template_missing=template_missing,
-            system_texts=SYSTEM_TEXTS,
+            system_text=system_text,
             questions=QUESTIONS_BY_ID,
             removed_labels=REMOVED_LABELS,
             not_cleaned_reasons=NOT_CLEANED_REASONS,

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
+from wtforms import MultipleFileField
 
 from intake.expired import CARRIED_REPLY, kept_reply, session_ended
 from intake.forms import (
@@ -20,9 +22,10 @@ from intake.forms import (
 )
 from intake.limits import kdf_slot, limits, login_attempt, new_challenge
 from redress.cases.attachments import DamagedFileError
+from redress.cases.uploads import shown_filename
 from redress.i18n.languages import LANGUAGES
-from redress.i18n.questions import QUESTIONS
-from redress.i18n.texts import NOT_CLEANED_REASONS, REMOVED_LABELS, SYSTEM_TEXTS
+from redress.i18n.questions import QUESTIONS, QUESTIONS_BY_ID
+from redress.i18n.texts import NOT_CLEANED_REASONS, REMOVED_LABELS, system_text
 from redress.keys.casekeys import NoKeyError
 from redress.keys.sessions import SessionPolicy
 from redress.reporting import receipts, reporters, submission_tokens, submissions
@@ -39,12 +42,16 @@ from redress.web import (
     render_error,
     send_decrypted,
     services,
+    too_large_uploads,
     uploads,
 )
 from redress.web.headers import allow_own_scripts
 from redress.web.language import LANGUAGE_COOKIE
+from redress.web.services import received_uploads
 
 blueprint = Blueprint("intake", __name__)
+
+MIB = 1024 * 1024
 
 STATUS_TEXTS = {
     CaseStatus.RECEIVED: _l("Received"),
@@ -154,12 +161,43 @@ def language(code: str) -> ResponseReturnValue:
     return response
 
 
+def _refuse_too_large_files(field: MultipleFileField) -> list[str] | None:
+    """When a file sent is over the per-file limit: an error on the form's file field, naming
+    each such file and the limit in MB, and the names of every file sent (none is kept, so all
+    must be chosen again); the form keeps what was typed. None when every file is within it."""
+    too_large = too_large_uploads()
+    if not too_large:
+        return None
+    limit = format_decimal(round(services().config.max_file_bytes / MIB, 1))
+    for upload in too_large:
+        field.errors.append(
+            _(
+                "%(name)s is larger than %(limit)s MB, the most one file may be.",
+                name=shown_filename(upload.filename),
+                limit=limit,
+            )
+        )
+    field.errors.append(
+        _(
+            "Nothing was sent. What you typed is kept: choose your files again, each smaller "
+            "than %(limit)s MB, and send again.",
+            limit=limit,
+        )
+    )
+    return [upload.filename for upload in received_uploads() if not upload.is_empty_field]
+
+
 @blueprint.route("/report", methods=["GET", "POST"])
 def report() -> ResponseReturnValue:
     form = ReportForm()
     if not form.is_submitted():
         form.submission_token.data = submission_tokens.new_token()
-    if not form.validate_on_submit():
+    valid = form.validate_on_submit()
+    dropped = _refuse_too_large_files(form.attachments) if form.is_submitted() else None
+    if dropped is not None:
+        page = render_template("report.html", form=form, questions=QUESTIONS, dropped=dropped)
+        return page, 413
+    if not valid:
         status = 400 if form.is_submitted() else 200
         return render_template("report.html", form=form, questions=QUESTIONS), status
     files = uploads("attachments")
@@ -328,7 +366,8 @@ def _render_inbox(
             "inbox.html",
             box=box,
             status_text=STATUS_TEXTS[box.status],
-            system_texts=SYSTEM_TEXTS,
+            system_text=system_text,
+            questions=QUESTIONS_BY_ID,
             form=form,
             hide=HideMessageForm(),
             removed_labels=REMOVED_LABELS,
@@ -346,8 +385,10 @@ def reply() -> ResponseReturnValue:
     if identity is None:  # the reply is kept in the receipt login page
         return session_ended()
     form = ReplyForm()
-    files = uploads("attachments")
     valid = form.validate_on_submit()
+    if _refuse_too_large_files(form.attachments) is not None:
+        return _render_inbox(identity, form, 413)
+    files = uploads("attachments")
     if valid and not (form.text.data or "").strip() and not files:
         form.text.errors.append(_("Please write a message or choose files to send."))
         valid = False

@@ -28,7 +28,8 @@ from caseworker import create_app as create_console
 from crypto.keys import KeyPair, generate_keypair
 from intake import create_app as create_intake
 from redress.reporting.submissions import Submission
-from redress.staff.accounts import StaffIdentity, add_caseworker
+from redress.staff.accounts import add_caseworker
+from redress.staff.identity import StaffIdentity
 from redress.store.config import Config
 from redress.store.db import Database
 from redress.store.migrations import upgrade

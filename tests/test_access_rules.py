@@ -18,7 +18,7 @@ from redress.casework import access, case_file, caselist
 from redress.keys import contexts
 from redress.keys.casekeys import NoKeyError
 from redress.reporting.submissions import Submission
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store.models import (
     Case,
     CaseField,

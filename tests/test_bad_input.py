@@ -11,6 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.test import EnvironBuilder, TestResponse, stream_encode_multipart
 
 import redress.reporting.reporters as reporters
 from crypto.receipts import new_receipt
@@ -231,22 +233,95 @@ def test_a_case_of_someone_else_is_not_found(
     )
 
 
-def test_a_file_over_the_per_file_limit_refuses_the_request(config: Config, db: Session) -> None:
-    app = create_app(replace(config, max_file_bytes=150_000))
+def post_large(client: FlaskClient, path: str, data: dict[str, object]) -> TestResponse:
+    """Post a multipart form of over 500 KB, encoded in memory (the test client would spool it
+    to a temporary file it never closes)."""
+    builder = EnvironBuilder(path=path, method="POST", data=data)
+    fields = CombinedMultiDict([builder.form, builder.files])
+    stream, _length, boundary = stream_encode_multipart(fields, use_tempfile=False)
+    content_type = f"multipart/form-data; boundary={boundary}"
+    return client.post(path, data=stream.getvalue(), content_type=content_type)
+
+
+def test_a_file_over_the_per_file_limit_keeps_the_report_typed(config: Config, db: Session) -> None:
+    app = create_app(replace(config, max_file_bytes=1024 * 1024))
     client = app.test_client()
     data = {
         **report_form(client),
         "what_happened": "one small, one large",
+        "where": "Port of Call",
         "attachments": [
             (io.BytesIO(b"s" * 10_000), "small.bin"),
-            (io.BytesIO(b"L" * 400_000), "large.bin"),
+            (io.BytesIO(b"L" * 1_500_000), "large.bin"),
         ],
+        # After the files in the form, so only kept if parsing went on past the large one.
+        "identity_name": "Dana",
     }
-    response = client.post("/report", data=data, content_type="multipart/form-data")
+    response = post_large(client, "/report", data)
     app.extensions["redress"].database.dispose()
+    body = response.get_data(as_text=True)
     assert response.status_code == 413
-    assert "Nothing was stored" in response.get_data(as_text=True)
+    assert "large.bin is larger than 1 MB, the most one file may be." in body
+    assert "Nothing was sent" in body
+    assert "one small, one large</textarea>" in body
+    assert 'value="Port of Call"' in body
+    assert 'value="Dana"' in body
+    assert "small.bin" in body, "the files to choose again are named"
+    assert_clean_page(body)
     assert stored_rows(db)["Case"] == 0
+    assert blob_files(config) == []
+
+
+def test_a_reply_with_a_file_over_the_limit_keeps_the_reply_typed(
+    config: Config, db: Session
+) -> None:
+    app = create_app(replace(config, max_file_bytes=2 * 1024 * 1024))
+    client = app.test_client()
+    confirm_receipt(client, receipt_from(submit_report(client, "A report.")))
+    reply = {
+        "csrf_token": csrf_token(client, "/inbox"),
+        "text": "Here is the video.",
+        "attachments": [(io.BytesIO(b"V" * 2_500_000), "video.mp4")],
+    }
+    response = post_large(client, "/inbox", reply)
+    app.extensions["redress"].database.dispose()
+    body = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "video.mp4 is larger than 2 MB, the most one file may be." in body
+    assert "Here is the video.</textarea>" in body
+    assert_clean_page(body)
+    assert stored_rows(db)["Message"] == 1  # the acknowledgement only
+    assert blob_files(config) == []
+
+
+@pytest.mark.parametrize("text", ["A reply with a large file.", ""])
+def test_the_console_still_refuses_a_file_over_the_limit(
+    config: Config,
+    intake: FlaskClient,
+    sign_in: Callable[..., SignedIn],
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+) -> None:
+    """The console's reply and evidence forms answer a file over the limit with the plain 413
+    page, valid form or not, and store nothing of it."""
+    console = sign_in("ola").client
+    submit_report(intake, "A report.")
+    [case_id] = case_ids(console)
+    token = csrf_token(console, f"/cases/{case_id}")
+    extensions = console.application.extensions
+    small = replace(extensions["redress"], config=replace(config, max_file_bytes=1000))
+    monkeypatch.setitem(extensions, "redress", small)
+    for path, field in (("reply", "attachments"), ("evidence", "evidence")):
+        response = console.post(
+            f"/cases/{case_id}/{path}",
+            data={"csrf_token": token, "text": text, field: [(io.BytesIO(b"x" * 5000), "big.bin")]},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 413, path
+        assert "Nothing was stored" in response.get_data(as_text=True)
+    assert stored_rows(db)["Attachment"] == 0
+    assert stored_rows(db)["Message"] == 1
     assert blob_files(config) == []
 
 

@@ -8,10 +8,16 @@ One `redress serve` for the module; headless Chromium as on Tor Browser's "Safes
 - A reply typed in the inbox is sent after the session ended (its server-side record gone, as
   idle expiry does): the receipt login page keeps it; after the receipt the inbox shows it in
   the message box, and the reporter sends it. In Arabic, so the new texts are seen translated.
+- A file over the size limit (1 MiB on this server): the report form, then the reply form,
+  comes back with what was typed and an error naming the limit in MB; sent again without that
+  file, each goes through.
+- The inbox shows the reporter their own report, its files and the case reference (in French),
+  and offers "Delete my copy" only under messages people wrote.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -36,6 +42,7 @@ from tests.support.servers import RunningCommand, clean_environment, run_redress
 pytestmark = pytest.mark.browser
 
 STORY = "They installed a tracker on our phones.\nIt reported every place we went."
+LIMIT_BYTES = 1024 * 1024
 REPLY = 'Here is what happened next.\nThey came back on Monday, "early" & &lt;quiet&gt;.'
 
 
@@ -55,7 +62,8 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("expired-browser")
     (root / "home").mkdir()
-    environ = clean_environment(root / "home")
+    # Files over 1 MiB are refused (the size-limit test); the other tests send small ones.
+    environ = clean_environment(root / "home", REDRESS_MAX_FILE_BYTES=str(LIMIT_BYTES))
     instance = root / "instance"
     run_redress(["--instance", str(instance), "init", "--threshold", "2", "--shares", "3"], environ)
     run_redress(["--instance", str(instance), "caseworker", "add", "alice"], environ)
@@ -173,3 +181,74 @@ def test_a_reply_after_the_session_ended_survives_the_receipt(
         page.get_by_role("button", name=t("Send"), exact=True).click()
         page.wait_for_url(f"{intake}inbox?sent=1", timeout=SLOW_MS)
         expect(page.locator(".thread")).to_contain_text(REPLY)
+
+
+def test_a_file_over_the_limit_keeps_the_report_and_the_reply_typed(
+    browser: Browser, server: Server
+) -> None:
+    t = Texts("en")
+    intake = server.intake
+    too_large = payload("video.mp4", "video/mp4", b"v" * (LIMIT_BYTES + 1))
+    limit_error = t("%(name)s is larger than %(limit)s MB, the most one file may be.")
+    with reporter_page(browser, intake) as page:
+        page.goto(f"{intake}report")
+        page.get_by_label(t("What happened?"), exact=True).fill(STORY)
+        page.get_by_label(t("Where did it happen?"), exact=True).fill("Region B")
+        page.get_by_label(t("Files (optional)"), exact=True).set_input_files(
+            [*files()[:1], too_large]
+        )
+        assert send_and_status(page, t("Send report"), "/report") == 413
+
+        expect(page.get_by_role("alert")).to_contain_text(
+            limit_error % {"name": "video.mp4", "limit": "1"}
+        )
+        expect(page.get_by_label(t("What happened?"), exact=True)).to_have_value(STORY)
+        expect(page.get_by_label(t("Where did it happen?"), exact=True)).to_have_value("Region B")
+        page.get_by_label(t("Files (optional)"), exact=True).set_input_files(files()[:1])
+        assert send_and_status(page, t("Send report"), "/report") == 201
+        confirm_receipt(page, t, intake, receipt_on(page, t))
+
+        page.get_by_label(t("Your message"), exact=True).fill(REPLY)
+        page.get_by_label(t("Files (optional)"), exact=True).set_input_files([too_large])
+        assert send_and_status(page, t("Send"), "/inbox") == 413
+        expect(page.get_by_role("alert")).to_contain_text(
+            limit_error % {"name": "video.mp4", "limit": "1"}
+        )
+        expect(page.get_by_label(t("Your message"), exact=True)).to_have_value(REPLY)
+        page.get_by_role("button", name=t("Send"), exact=True).click()
+        page.wait_for_url(f"{intake}inbox?sent=1", timeout=SLOW_MS)
+        expect(page.locator(".thread")).to_contain_text(REPLY)
+
+
+def test_the_inbox_shows_the_reporters_own_report(browser: Browser, server: Server) -> None:
+    t = Texts("fr")
+    intake = server.intake
+    with reporter_page(browser, intake) as page:
+        page.goto(intake)
+        choose_language(page, "fr")
+        page.goto(f"{intake}report")
+        page.get_by_label(t("What happened?"), exact=True).fill(STORY)
+        page.get_by_label(t("Where did it happen?"), exact=True).fill("Région C")
+        page.get_by_label(t("Files (optional)"), exact=True).set_input_files(files())
+        page.get_by_role("button", name=t("Send report")).click()
+        confirm_receipt(page, t, intake, receipt_on(page, t))
+
+        # The reporter's own report, its files and the case reference, in their language.
+        expect(page.get_by_role("heading", name=t("What you reported"))).to_be_visible()
+        report = page.locator("dl.report")
+        expect(report).to_contain_text(t("Where did it happen?"))
+        expect(report).to_contain_text("They installed a tracker on our phones.")
+        expect(report).to_contain_text("Région C")
+        expect(page.get_by_role("link", name="contract scan.pdf")).to_be_visible()
+        expect(page.get_by_role("link", name="phone-log.csv")).to_be_visible()
+        expect(page.get_by_text(t("Case reference:"))).to_be_visible()
+        expect(page.locator(".reference")).to_have_text(re.compile(r"^[0-9A-Z]{8}$"))
+        # Only the acknowledgement so far: a system message, with no "Delete my copy".
+        expect(page.locator(".thread li.message")).to_have_count(1)
+        expect(page.get_by_role("button", name=t("Delete my copy"))).to_have_count(0)
+
+        page.get_by_label(t("Your message"), exact=True).fill(REPLY)
+        page.get_by_role("button", name=t("Send"), exact=True).click()
+        page.wait_for_url(f"{intake}inbox?sent=1", timeout=SLOW_MS)
+        # The reporter's own message can be deleted from their inbox; the system one cannot.
+        expect(page.get_by_role("button", name=t("Delete my copy"))).to_have_count(1)

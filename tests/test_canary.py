@@ -576,7 +576,9 @@ def test_a_whole_conversation_leaves_nothing_readable(
     assert reporter_login(intake, receipt).status_code == 302
     inbox = intake.get("/inbox").get_data(as_text=True)
     assert caseworker_reply in inbox
-    [reply_file_link] = file_links(inbox, "/inbox/files/")
+    # The inbox links the report's own file too (first), then the reply's.
+    [report_file_link, reply_file_link] = file_links(inbox, "/inbox/files/")
+    assert intake.get(report_file_link).data == attachment
     assert intake.get(reply_file_link).data == caseworker_file
 
     reporter_reply = check.canary("reporter reply")

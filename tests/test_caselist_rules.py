@@ -26,7 +26,7 @@ from redress.casework.caselist import ME, PAGE_SIZE, UNASSIGNED, CaseFilter, Pos
 from redress.keys.blind_index import INDEX_KEY
 from redress.reporting import reporters
 from redress.reporting.submissions import Submission
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import (
     Case,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from redress.casework import access, approvals, disclosure
 from redress.keys.casekeys import NoKeyError
 from redress.reporting.submissions import Submission
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store.models import DisclosureRequest, DisclosureStatus, KeyKind, Role
 from tests.helpers import audited
 from tests.support.domain import flip_last_byte, key_copies, refused

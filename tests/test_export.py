@@ -23,10 +23,12 @@ from nacl.bindings import (
     crypto_box_keypair,
     crypto_box_seal_open,
     crypto_generichash_blake2b_salt_personal,
+    crypto_scalarmult_base,
     crypto_secretstream_xchacha20poly1305_init_pull,
     crypto_secretstream_xchacha20poly1305_pull,
     crypto_secretstream_xchacha20poly1305_state,
 )
+from nacl.exceptions import CryptoError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
@@ -236,27 +238,85 @@ CONTEXTS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
 }
 
 
+class BadBundle(Exception):
+    """The bundle does not open by the documentation's rules."""
+
+
+# The manifest's members, as the documentation lists them; a bundle with any other is refused.
+MANIFEST_MEMBERS = {
+    "format",
+    "version",
+    "export_id",
+    "case_id",
+    "reference",
+    "exported_on",
+    "recipient",
+    "keys",
+    "items",
+    "files",
+}
+
+
+def scene_keys(key_file: Path) -> tuple[bytes, bytes]:
+    """The recipient's (public, private) keys from the private key file: base64url after the
+    prefix is the private key; the public key is crypto_scalarmult_base of it."""
+    text = key_file.read_text().strip().removeprefix("redress-export-sk-1:")
+    private = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return crypto_scalarmult_base(private), private
+
+
+def length_prefixed(*values: str) -> bytes:
+    out = b""
+    for value in values:
+        raw = value.encode()
+        out += struct.pack(">H", len(raw)) + raw
+    return out
+
+
 def by_hand(bundle: bytes, public: bytes, private: bytes) -> dict[str, Any]:
+    try:
+        return _by_hand(bundle, public, private)
+    except (CryptoError, KeyError, ValueError, TypeError) as error:
+        raise BadBundle(repr(error)) from None
+
+
+def _by_hand(bundle: bytes, public: bytes, private: bytes) -> dict[str, Any]:
     archive = zipfile.ZipFile(io.BytesIO(bundle))
     manifest = json.loads(archive.read("manifest.json"))
-    assert (manifest["format"], manifest["version"]) == ("redress-case-export", 1)
+    if set(manifest) != MANIFEST_MEMBERS:
+        raise BadBundle("members")
+    if (manifest["format"], manifest["version"]) != ("redress-case-export", 2):
+        raise BadBundle("format")
     case_id = manifest["case_id"]
-    assert manifest["recipient"] == blake2b(public, b"redress/export-recipient/v1")[:8].hex()
+    if manifest["recipient"] != blake2b(public, b"redress/export-recipient/v1")[:8].hex():
+        raise BadBundle("recipient")
+    listed = ["manifest.json"] + [f"files/{f['id']}" for f in manifest["files"]]
+    if [f["path"] for f in manifest["files"]] != listed[1:]:
+        raise BadBundle("paths")
+    if sorted(archive.namelist()) != sorted(set(listed)) or len(set(listed)) != len(listed):
+        raise BadBundle("entries")
     item_ads = [
         associated_data(purpose, case_id, record)
         for purpose, record in (CONTEXTS[i["kind"]](i) for i in manifest["items"])
     ]
     file_ads = [associated_data("attachment-stream", "", f["id"]) for f in manifest["files"]]
     listing = blake2b(b"".join(item_ads + file_ads), b"redress/export-listing/v1").hex()
+    header_members = ("format", "version", "export_id", "case_id", "reference", "exported_on")
+    header = blake2b(
+        length_prefixed(*(str(manifest[m]) for m in (*header_members, "recipient"))),
+        b"redress/export-header/v2",
+    ).hex()
     keys = {}
     for kind, sealed_b64 in manifest["keys"].items():
         sealed = base64.b64decode(sealed_b64)
-        assert sealed[0] == 1
+        if sealed[0] != 1:
+            raise BadBundle("sealed version")
         inner = crypto_box_seal_open(sealed[1:], public, private)
         context = associated_data(
-            f"export-key:{kind}", case_id, f"{manifest['export_id']}:{listing}"
+            f"export-key:{kind}", case_id, f"{manifest['export_id']}:{listing}:{header}"
         )
-        assert inner[:32] == blake2b(context, b"redress/sealed/v1")
+        if inner[:32] != blake2b(context, b"redress/sealed/v1"):
+            raise BadBundle("keys")
         keys[kind] = inner[32:]
     plain: dict[str, Any] = {}
     for item, ad in zip(manifest["items"], item_ads, strict=True):
@@ -353,8 +413,63 @@ def test_a_tampered_item_or_file_is_named_and_not_written(scene: Scene, run: Run
     out = scene.tmp / "dropped"
     status, _, err = run("export", "open", str(path), "--key", str(key_file), "--out", str(out))
     assert status == 2
-    assert "list of items was altered" in err
+    assert "its list of items, its reference, its date or another member" in err
     assert not out.exists()
+
+
+# Every top-level member of the manifest changed in turn: none may open with the change.
+FORGED_MEMBERS = [
+    ("reference", "FORGED00"),
+    ("exported_on", "2020-01-01"),
+    ("export_id", "0" * 32),
+    ("case_id", "0" * 32),
+    ("version", 1),
+    ("format", "redress-case-export-x"),
+    ("recipient", "0" * 16),
+    ("added", "an unlisted member"),
+]
+
+
+@pytest.mark.parametrize(("member", "value"), FORGED_MEMBERS)
+def test_a_changed_manifest_member_does_not_open(
+    scene: Scene, run: Run, member: str, value: object
+) -> None:
+    key_file = scene.tmp / "recipient.key"
+    bundle = scene.export(new_key(run, key_file)).get_data()
+
+    def forge(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        return json.dumps({**json.loads(data), member: value}).encode()
+
+    path = save(scene.tmp, rebuilt(bundle, forge))
+    out = scene.tmp / "opened"
+    status, printed, err = run(
+        "export", "open", str(path), "--key", str(key_file), "--out", str(out)
+    )
+    assert status == 2, printed
+    assert str(value) not in printed
+    assert not out.exists()
+    with pytest.raises(BadBundle):
+        by_hand(rebuilt(bundle, forge), *scene_keys(key_file))
+
+
+@pytest.mark.parametrize("extra", ["files/" + "0" * 32, "notes.txt", "manifest.json.sig"])
+def test_a_bundle_with_an_unlisted_entry_does_not_open(scene: Scene, run: Run, extra: str) -> None:
+    key_file = scene.tmp / "recipient.key"
+    bundle = scene.export(new_key(run, key_file)).get_data()
+    out_buffer = io.BytesIO(bundle)
+    with zipfile.ZipFile(out_buffer, "a") as archive:
+        archive.writestr(extra, b"not part of the export")
+    path = save(scene.tmp, out_buffer.getvalue())
+    out = scene.tmp / "opened"
+    status, _, err = run("export", "open", str(path), "--key", str(key_file), "--out", str(out))
+    assert status == 2
+    assert "not listed in its manifest" in err
+    assert extra in err
+    assert not out.exists()
+    with pytest.raises(BadBundle):
+        by_hand(out_buffer.getvalue(), *scene_keys(key_file))
 
 
 def test_the_wrong_key_gets_a_clear_error(scene: Scene, run: Run) -> None:
@@ -455,6 +570,10 @@ def test_a_bad_public_key_says_what_is_wrong(text: str, message: str) -> None:
         ("..", "fallback"),
         ("a\x00b\nc:d.txt", "a_b_c_d.txt"),
         ("", "fallback"),
+        # A right-to-left override (or any bidi control) would make a listing of the output
+        # directory read "invexe.png".
+        ("inv\u202egnp.exe", "inv_gnp.exe"),
+        ("\u2066left\u2069\u200e\u061c.pdf", "_left___.pdf"),
     ],
 )
 def test_decrypted_file_names_cannot_leave_their_directory(name: str, expected: str) -> None:

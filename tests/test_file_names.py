@@ -9,6 +9,7 @@ is built so that no name, however it was stored, gives an invalid one.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from urllib.parse import quote, unquote
 
@@ -22,7 +23,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import TestResponse
 
 import redress.cases.uploads
-from redress.cases.uploads import UNNAMED_FILE, clean_filename
+from redress.cases.uploads import UNNAMED_FILE, clean_filename, shown_filename
 from redress.store.models import Attachment, KeyKind
 from redress.web.downloads import content_disposition
 from tests.conftest import Staff
@@ -204,3 +205,80 @@ def test_names_stored_before_cleaning_still_download(
         report_with_files(intake, "old")
     [case_id] = case_ids(console)
     check_every_file(intake, console, db, case_id, len(NAMES))
+
+
+# Characters that reorder text when shown (bidi embeddings, overrides, isolates and marks) and
+# how a stored name holding one is shown: escaped, so "inv\u202egnp.exe" cannot pass for
+# "invexe.png".
+BIDI_CONTROLS = [chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))]
+BIDI_CONTROLS += ["\u200e", "\u200f", "\u061c"]
+
+
+@pytest.mark.parametrize("control", BIDI_CONTROLS)
+def test_shown_names_escape_bidi_controls(control: str) -> None:
+    shown = shown_filename(f"inv{control}gnp.exe")
+    assert shown == f"inv\\u{ord(control):04x}gnp.exe"
+    assert not set(BIDI_CONTROLS) & set(shown)
+
+
+@pytest.mark.parametrize("name", KEPT_AS_THEY_ARE)
+def test_readable_names_are_shown_as_they_are(name: str) -> None:
+    assert shown_filename(name) == name
+
+
+@settings(max_examples=300, derandomize=True, database=None)
+@given(st.text())
+def test_no_shown_name_hides_or_reorders_text(name: str) -> None:
+    shown = shown_filename(name)
+    for char in shown:
+        category = unicodedata.category(char)
+        assert category not in ("Cc", "Cs", "Zl", "Zp"), repr(shown)
+        assert category != "Cf" or char in "\u200c\u200d", repr(shown)
+    assert shown_filename(clean_filename(name)) == clean_filename(name)
+
+
+LEGACY_NAME = "inv\u202egnp.exe"
+SHOWN_LEGACY_NAME = "inv\\u202egnp.exe"
+
+
+def test_names_stored_before_cleaning_are_shown_escaped_everywhere(
+    intake: FlaskClient,
+    console: FlaskClient,
+    make_caseworker: Callable[..., Staff],
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A name stored as sent (before names were cleaned on arrival) with a right-to-left
+    override is shown escaped on the case page (report files, thread, evidence) and in the
+    reporter's inbox, never reversed."""
+    sign_in(console, make_caseworker("rita"))
+    with monkeypatch.context() as before_the_fix:
+        before_the_fix.setattr(redress.cases.uploads, "clean_filename", lambda name: name)
+        fields = {**report_form(intake), "what_happened": "A file with a reversed name"}
+        body, content_type = raw_multipart(fields, [("attachments", LEGACY_NAME, b"report")])
+        submitted = intake.post("/report", data=body, content_type=content_type)
+        assert submitted.status_code == 201
+        confirm_receipt(intake, receipt_from(submitted))
+        reply = {"csrf_token": csrf_token(intake, "/inbox"), "text": "One more"}
+        body, content_type = raw_multipart(reply, [("attachments", LEGACY_NAME, b"reply")])
+        assert intake.post("/inbox", data=body, content_type=content_type).status_code == 302
+        [case_id] = case_ids(console)
+        token = csrf_token(console, f"/cases/{case_id}")
+        body, content_type = raw_multipart(
+            {"csrf_token": token}, [("evidence", LEGACY_NAME, b"evidence")]
+        )
+        evidence = console.post(f"/cases/{case_id}/evidence", data=body, content_type=content_type)
+        assert evidence.status_code == 302
+        answer = {"csrf_token": token, "text": "Back"}
+        body, content_type = raw_multipart(answer, [("attachments", LEGACY_NAME, b"back")])
+        assert (
+            console.post(
+                f"/cases/{case_id}/reply", data=body, content_type=content_type
+            ).status_code
+            == 302
+        )
+    case_page = console.get(f"/cases/{case_id}").get_data(as_text=True)
+    inbox = intake.get("/inbox").get_data(as_text=True)
+    for page, count in ((case_page, 4), (inbox, 3)):
+        assert "\u202e" not in page
+        assert page.count(f">{SHOWN_LEGACY_NAME}</a>") == count

@@ -17,7 +17,7 @@ from redress.casework import access, approvals, measures
 from redress.casework.measures import MeasureKind, ReviewAction
 from redress.keys.casekeys import NoKeyError
 from redress.reporting.submissions import Submission
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.models import AuditEvent, InterimMeasure, MeasureState, Role
 from tests.helpers import MEASURE_RATIONALE, MEASURE_RENEWAL, audited

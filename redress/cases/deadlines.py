@@ -29,6 +29,12 @@ def acknowledgement_due(received_on: date, days: int) -> date:
     return received_on + timedelta(days=days)
 
 
+def acknowledgement_days(received_on: date, acknowledgement_due: date) -> int:
+    """The acknowledgement deadline a case was given, in days: the setting in force when it was
+    received (a later change of the setting leaves it as it was)."""
+    return (acknowledgement_due - received_on).days
+
+
 def feedback_due(acknowledged_on: date, days: int) -> date:
     return acknowledged_on + timedelta(days=days)
 

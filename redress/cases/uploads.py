@@ -30,16 +30,25 @@ _JOINERS = frozenset("\u200c\u200d")
 _SPACES = re.compile(r"\s+")
 
 
+def hides_text(char: str) -> bool:
+    """A control, format (bidi overrides, isolates and marks, BOM...), surrogate, line or
+    paragraph separator, or noncharacter: what a file name must not show as it is."""
+    category = unicodedata.category(char)
+    return (
+        category in ("Cc", "Cs", "Zl", "Zp")
+        or (category == "Cf" and char not in _JOINERS)
+        or 0xFDD0 <= ord(char) <= 0xFDEF
+        or ord(char) & 0xFFFE == 0xFFFE
+    )
+
+
 def _readable(char: str) -> str:
     """The character, a space in place of a line or tab, or nothing for what hides text."""
     category = unicodedata.category(char)
     if category in ("Zl", "Zp") or (category == "Cc" and char.isspace()):
         return " "
-    if category in ("Cc", "Cs") or (category == "Cf" and char not in _JOINERS):
-        return ""  # NUL and other controls, surrogates, bidi overrides and isolates, BOM...
-    if 0xFDD0 <= ord(char) <= 0xFDEF or ord(char) & 0xFFFE == 0xFFFE:
-        return ""  # noncharacters
-    return char
+    # NUL and other controls, surrogates, bidi overrides and isolates, BOM, noncharacters...
+    return "" if hides_text(char) else char
 
 
 def clean_filename(name: str) -> str:
@@ -49,6 +58,22 @@ def clean_filename(name: str) -> str:
     a person reads is kept. An empty result becomes :data:`UNNAMED_FILE`."""
     readable = "".join(_readable(char) for char in unicodedata.normalize("NFC", name))
     return _SPACES.sub(" ", readable).strip() or UNNAMED_FILE
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def shown_filename(name: str) -> str:
+    """A stored file name as people are shown it (both apps, through the ``filename`` template
+    filter): every character :func:`clean_filename` takes out (bidi overrides, isolates and
+    marks, other controls) is shown escaped, visible, as ``\\u202e``; so a name stored before
+    names were cleaned on arrival cannot read as "invexe.png". A cleaned name is shown as it is.
+    """
+    return "".join(
+        _escaped(char) if hides_text(char) else char for char in unicodedata.normalize("NFC", name)
+    )
 
 
 class FileTooLarge(Exception):

@@ -23,11 +23,10 @@ from redress.cases.attachments import (
     DamagedFileError,
     read_attachment,
 )
-from redress.cases.fields import REPORT_FIELD, Answer
+from redress.cases.fields import Answer, read_report
 from redress.cases.messages import MessageView, mark_read, post_message, read_thread
 from redress.cases.uploads import EncryptedUpload
-from redress.keys import casekeys, contexts
-from redress.keys.sealed import UnreadableRecordError, open_record
+from redress.keys import casekeys
 from redress.staff.identity import StaffIdentity
 from redress.store import clock
 from redress.store.blobs import BlobStore
@@ -35,7 +34,6 @@ from redress.store.models import (
     Attachment,
     Author,
     Case,
-    CaseField,
     CaseStatus,
     KeyKind,
 )
@@ -51,6 +49,10 @@ class CaseSummary:
     feedback_due: date | None
     overdue: bool
     unread: int
+
+    @property
+    def acknowledgement_days(self) -> int:
+        return deadlines.acknowledgement_days(self.received_on, self.acknowledgement_due)
 
 
 @dataclass(frozen=True)
@@ -75,24 +77,6 @@ def _summary(case: Case, unread: int, today: date) -> CaseSummary:
     )
 
 
-def _answer(value: object) -> Answer:
-    return [str(item) for item in value] if isinstance(value, list) else str(value)
-
-
-def _answers(db: Session, case_id: str, thread_key: bytes) -> dict[str, Answer] | None:
-    field = db.scalar(
-        select(CaseField).where(CaseField.case_id == case_id, CaseField.name == REPORT_FIELD)
-    )
-    if field is None:
-        return None
-    try:
-        context = contexts.case_field(case_id, REPORT_FIELD)
-        report = open_record(thread_key, field.ciphertext, context)
-        return {str(key): _answer(value) for key, value in report["answers"].items()}
-    except (UnreadableRecordError, KeyError, TypeError, AttributeError):
-        return None
-
-
 def open_case(db: Session, case_id: str, identity: StaffIdentity) -> CaseFile:
     thread_key = identity.case_key(db, case_id, KeyKind.THREAD)
     case = db.get_one(Case, case_id)
@@ -101,7 +85,7 @@ def open_case(db: Session, case_id: str, identity: StaffIdentity) -> CaseFile:
     from_reporter = [
         m for m in messages if m.author is Author.REPORTER and not m.read_by_caseworkers
     ]
-    answers = _answers(db, case_id, thread_key)
+    answers = read_report(db, case_id, thread_key)
     mark_read(db, case_id, by_reporter=False)
     audit.record(
         db,

@@ -2,7 +2,7 @@
 
 The transitions themselves are the rules of :mod:`redress.cases.workflow`; this service applies one
 for a caseworker, posts the named system message (its translated text is in
-:data:`redress.cases.messages.SYSTEM_TEXTS`, the thread stores only the name) and audits the change.
+:data:`redress.i18n.texts.SYSTEM_TEXTS`, the thread stores only the name) and audits the change.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The case export bundle, format version 1: what the writer (redress.export) and the reader
+"""The case export bundle, format version 2: what the writer (redress.export) and the reader
 (redress.export.reader) agree on.
 
 A bundle is a ZIP archive (stored, not compressed: every entry is ciphertext) holding
@@ -8,13 +8,19 @@ field ciphertext in base64) and the case's thread and internal keys sealed to th
 
 Each item's associated data is derived from the item's own ids by the rules of
 docs/crypto-format.md §13, here in :func:`item_context`; the sealed keys are bound to the
-export id and to :func:`listing_digest`, a digest of every item's and file's associated data in
-manifest order, so a bundle whose list of items was changed does not open at all, and an item
-whose ciphertext was altered fails alone and is named.
+export id, to :func:`listing_digest`, a digest of every item's and file's associated data in
+manifest order, and to :func:`header_digest`, a digest of every other member of the manifest
+(format, version, ids, reference, date, recipient). So a bundle whose list of items or whose
+reference, date or any other member was changed does not open at all, and an item whose
+ciphertext was altered fails alone and is named. The manifest has exactly the members in
+:data:`MANIFEST_MEMBERS`, and the archive exactly the entries the manifest lists (a reader
+refuses anything else: nothing unauthenticated is read). Format 1 (before the header was bound)
+is refused.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -24,10 +30,22 @@ from redress.keys import contexts
 from redress.store.models import Author
 
 FORMAT_NAME = "redress-case-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 FILES_DIR = "files/"
 LISTING_DOMAIN = b"redress/export-listing/v1"
+HEADER_DOMAIN = b"redress/export-header/v2"
+# The manifest's members, in the order the header digest takes the first seven of them.
+HEADER_MEMBERS = (
+    "format",
+    "version",
+    "export_id",
+    "case_id",
+    "reference",
+    "exported_on",
+    "recipient",
+)
+MANIFEST_MEMBERS = frozenset((*HEADER_MEMBERS, "keys", "items", "files"))
 
 # Item kinds and the table each comes from.
 CASE_FIELD = "case-field"
@@ -117,3 +135,25 @@ def listing_digest(bound: Iterable[FieldContext]) -> str:
     """Hex BLAKE2b-256 of the concatenated associated data of every item, then every file."""
     data = b"".join(associated_data(context) for context in bound)
     return digest(data, domain=LISTING_DOMAIN).hex()
+
+
+def header_digest(manifest: Mapping[str, Any]) -> str:
+    """Hex BLAKE2b-256 of the manifest's header members (HEADER_MEMBERS, in that order), each as
+    u16be length | UTF-8; the version as decimal text. TypeError if one is missing or of the
+    wrong type."""
+    data = b""
+    for name in HEADER_MEMBERS:
+        value = manifest[name] if name in manifest else None
+        if name == "version":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(name)
+            value = str(value)
+        if not isinstance(value, str):
+            raise TypeError(name)
+        raw = value.encode("utf-8")
+        data += struct.pack(">H", len(raw)) + raw
+    return digest(data, domain=HEADER_DOMAIN).hex()
+
+
+def file_path(attachment_id: str) -> str:
+    return FILES_DIR + attachment_id

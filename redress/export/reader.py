@@ -32,6 +32,7 @@ from crypto.fields import decrypt_field
 from crypto.keys import KeyPair
 from crypto.sealing import open_sealed
 from crypto.streams import decrypt_stream
+from redress.cases.uploads import hides_text, shown_filename
 from redress.export import bundle_format as fmt
 from redress.export.recipient_keys import fingerprint
 from redress.keys import contexts
@@ -67,9 +68,11 @@ class OpenedBundle:
 
 def safe_name(name: str, fallback: str) -> str:
     """A file name that stays inside its directory: no path, no control or reserved characters,
-    no leading dot, at most NAME_MAX characters."""
+    nothing that reorders or hides text in a listing (a right-to-left override...), no leading
+    dot, at most NAME_MAX characters."""
     base = PurePosixPath(unicodedata.normalize("NFC", name).replace("\\", "/")).name
-    cleaned = _UNSAFE.sub("_", base).strip().lstrip(".").strip()
+    visible = "".join("_" if hides_text(char) else char for char in base)
+    cleaned = _UNSAFE.sub("_", visible).strip().lstrip(".").strip()
     if len(cleaned) > NAME_MAX:
         suffix = PurePosixPath(cleaned).suffix[:16]
         cleaned = cleaned[: NAME_MAX - len(suffix)] + suffix
@@ -83,12 +86,46 @@ def _manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
         raise BundleError("This is not a Redress case export: its manifest is missing.") from None
     if not isinstance(manifest, dict) or manifest.get("format") != fmt.FORMAT_NAME:
         raise BundleError("This is not a Redress case export.")
+    if manifest.get("version") == 1:
+        raise BundleError(
+            "This bundle is in export format 1, whose reference and date are not authenticated. "
+            "Ask the sender for a new export."
+        )
     if manifest.get("version") != fmt.FORMAT_VERSION:
         raise BundleError(f"Unsupported export version {manifest.get('version')!r}.")
+    unknown = sorted(set(manifest) - fmt.MANIFEST_MEMBERS)
+    if unknown:
+        raise BundleError(
+            "The bundle's manifest has members that are not part of the format: "
+            + ", ".join(shown_filename(str(name)) for name in unknown)
+            + "."
+        )
     for name, kind in (("items", list), ("files", list), ("keys", dict), ("case_id", str)):
         if not isinstance(manifest.get(name), kind):
             raise BundleError(f"The bundle's manifest is damaged ({name}).")
     return manifest
+
+
+def _check_entries(archive: zipfile.ZipFile, manifest: Mapping[str, Any]) -> None:
+    """The archive holds exactly the manifest and the files it lists, each once, each at
+    ``files/<id>``: an entry nothing authenticates is refused, not skipped."""
+    listed = [fmt.MANIFEST]
+    for entry in manifest["files"]:
+        if not isinstance(entry, dict) or set(entry) != {"id", "path"}:
+            raise BundleError("The bundle's manifest is damaged (files).")
+        if entry["path"] != fmt.file_path(str(entry["id"])):
+            raise BundleError("The bundle's manifest is damaged (files).")
+        listed.append(entry["path"])
+    names = archive.namelist()
+    if len(set(names)) != len(names) or len(set(listed)) != len(listed):
+        raise BundleError("The bundle holds an entry twice.")
+    unlisted = sorted(set(names) - set(listed))
+    if unlisted:
+        raise BundleError(
+            "The bundle holds entries not listed in its manifest: "
+            + ", ".join(shown_filename(name) for name in unlisted)
+            + ". It was altered: ask the sender for a new export."
+        )
 
 
 def _open_keys(manifest: Mapping[str, Any], keypair: KeyPair) -> dict[str, bytes]:
@@ -104,14 +141,17 @@ def _open_keys(manifest: Mapping[str, Any], keypair: KeyPair) -> dict[str, bytes
             [fmt.item_context(case_id, item) for item in manifest["items"]]
             + [fmt.file_context(entry["id"]) for entry in manifest["files"]]
         )
+        header = fmt.header_digest(manifest)
         keys = {}
         for kind in (KeyKind.THREAD, KeyKind.INTERNAL):
-            context = contexts.export_key(case_id, str(manifest["export_id"]), kind, listing)
+            export_id = str(manifest["export_id"])
+            context = contexts.export_key(case_id, export_id, kind, listing, header)
             sealed = base64.b64decode(manifest["keys"][kind.value], validate=True)
             keys[kind.value] = open_sealed(sealed, keypair, context)
     except (CryptoError, KeyError, TypeError, ValueError, AttributeError):
         raise BundleError(
-            "The bundle's keys do not open: its list of items was altered or it is damaged."
+            "The bundle's keys do not open: its list of items, its reference, its date or "
+            "another member of its manifest was altered, or it is damaged."
         ) from None
     return keys
 
@@ -207,6 +247,7 @@ def open_bundle(bundle: Path, keypair: KeyPair, out_dir: Path) -> OpenedBundle:
         raise BundleError(f"Cannot read the bundle: {error}") from None
     with archive:
         manifest = _manifest(archive)
+        _check_entries(archive, manifest)
         keys = _open_keys(manifest, keypair)
         case_id = manifest["case_id"]
         opened = OpenedBundle(case_id, str(manifest.get("reference", "")))

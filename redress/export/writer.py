@@ -229,7 +229,7 @@ def _archive(
         archive.writestr(_entry(fmt.MANIFEST, day), manifest)
         yield sink.take()
         for attachment_id, blob_id in blobs:
-            entry = _entry(fmt.FILES_DIR + attachment_id, day)
+            entry = _entry(fmt.file_path(attachment_id), day)
             with store.open(blob_id) as blob, archive.open(entry, "w", force_zip64=True) as out:
                 while block := blob.read(BLOB_READ_BYTES):
                     out.write(block)
@@ -264,7 +264,7 @@ def export_case(
     attachments = _attachments(db, case_id)
     _check_files(store, attachments)
     items = _items(db, case_id, attachments)
-    files = [{"id": a.id, "path": fmt.FILES_DIR + a.id} for a in attachments]
+    files = [{"id": a.id, "path": fmt.file_path(a.id)} for a in attachments]
     listing = fmt.listing_digest(
         [fmt.item_context(case_id, item) for item in items]
         + [fmt.file_context(a.id) for a in attachments]
@@ -272,13 +272,7 @@ def export_case(
     export_id = new_id()
     today = clock.today()
     recipient = fingerprint(recipient_public)
-    sealed = {
-        kind.value: _b64(
-            seal_to(recipient_public, key, contexts.export_key(case_id, export_id, kind, listing))
-        )
-        for kind, key in keys.items()
-    }
-    manifest = {
+    manifest: dict[str, Any] = {
         "format": fmt.FORMAT_NAME,
         "version": fmt.FORMAT_VERSION,
         "export_id": export_id,
@@ -286,10 +280,20 @@ def export_case(
         "reference": case.reference,
         "exported_on": today.isoformat(),
         "recipient": recipient,
-        "keys": sealed,
-        "items": items,
-        "files": files,
     }
+    header = fmt.header_digest(manifest)
+    manifest["keys"] = {
+        kind.value: _b64(
+            seal_to(
+                recipient_public,
+                key,
+                contexts.export_key(case_id, export_id, kind, listing, header),
+            )
+        )
+        for kind, key in keys.items()
+    }
+    manifest["items"] = items
+    manifest["files"] = files
     audit.record(
         db,
         AuditAction.CASE_EXPORTED,

@@ -8,17 +8,16 @@ reporter's language on the intake and in English on the console.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from redress.reporting import metadata
 from redress.reporting.cleaning import DECLINED
 from redress.reporting.metadata import _common as removable
+from redress.reporting.submissions import ACKNOWLEDGEMENT_TEMPLATE
 
-# Texts of the named system messages (the thread stores only the name).
+# Texts of the named system messages (the thread stores only the name); the acknowledgement,
+# which names its deadline, is :func:`system_text`'s.
 SYSTEM_TEXTS = {
-    "received": _l(
-        "Thank you. Your report has been received and encrypted. A caseworker will "
-        "acknowledge it within 7 days. Come back with your receipt code to read replies."
-    ),
     # Status updates (redress.casework.status_updates): plain words, nothing about the inside of the
     # case.
     "status:acknowledged": _l(
@@ -48,6 +47,24 @@ SYSTEM_TEXTS = {
         "Your case has been reopened and is being assessed again. We will keep you informed here."
     ),
 }
+
+
+def system_text(template: str, acknowledgement_days: int) -> str:
+    """The words of a named system message; the acknowledgement names the deadline the case was
+    given (``acknowledgement_days``, from the organisation's settings when it was received)."""
+    if template == ACKNOWLEDGEMENT_TEMPLATE:
+        return str(
+            ngettext(
+                "Thank you. Your report has been received and encrypted. A caseworker will "
+                "acknowledge it within %(num)d day. Come back with your receipt code to read "
+                "replies.",
+                "Thank you. Your report has been received and encrypted. A caseworker will "
+                "acknowledge it within %(num)d days. Come back with your receipt code to read "
+                "replies.",
+                acknowledgement_days,
+            )
+        )
+    return str(SYSTEM_TEXTS[template])
 
 
 # Reporter-facing names of what can be removed, translated.

@@ -88,10 +88,15 @@ def organisation_key(name: str, recipient: Recipient, caseworker_id: str | None)
     )
 
 
-def export_key(case_id: str, export_id: str, kind: KeyKind, listing: str) -> FieldContext:
-    # A case key sealed to an export's recipient, bound to the export and to the digest of the
-    # bundle's list of items (redress.export.bundle_format.listing_digest): dropping, adding or
-    # relabelling an item makes the keys fail to open.
+def export_key(
+    case_id: str, export_id: str, kind: KeyKind, listing: str, header: str
+) -> FieldContext:
+    # A case key sealed to an export's recipient, bound to the export, to the digest of the
+    # bundle's list of items (redress.export.bundle_format.listing_digest) and to the digest of
+    # the manifest's other members (header_digest): dropping, adding or relabelling an item, or
+    # changing the reference, the date or any other member, makes the keys fail to open.
     return FieldContext(
-        purpose=f"export-key:{kind.value}", case_id=case_id, record_id=f"{export_id}:{listing}"
+        purpose=f"export-key:{kind.value}",
+        case_id=case_id,
+        record_id=f"{export_id}:{listing}:{header}",
     )

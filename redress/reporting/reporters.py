@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from crypto.keys import KeyPair
 from crypto.receipts import derive_reporter_keys
+from redress.cases import deadlines
 from redress.cases.attachments import (
     AttachmentView,
     read_attachment,
 )
+from redress.cases.fields import Answer, read_report
 from redress.cases.messages import Thread, mark_read, post_message, read_thread
 from redress.cases.uploads import EncryptedUpload
 from redress.keys import casekeys
@@ -35,6 +37,10 @@ class ReporterInbox:
     reference: str
     status: CaseStatus
     thread: Thread
+    # The reporter's own report, decrypted with the thread key; None if it failed its check.
+    answers: dict[str, Answer] | None
+    # The acknowledgement deadline the case was given, in days (the received message says it).
+    acknowledgement_days: int
 
 
 def find_reporter(db: Session, config: Config, normalised_receipt: str) -> ReporterIdentity | None:
@@ -60,9 +66,18 @@ def _thread_key(db: Session, identity: ReporterIdentity) -> bytes:
 def open_inbox(db: Session, identity: ReporterIdentity) -> ReporterInbox:
     """The reporter's view of their case; marks caseworker messages read."""
     case = db.get_one(Case, identity.case_id)
-    thread = read_thread(db, case.id, _thread_key(db, identity), for_reporter=True)
+    thread_key = _thread_key(db, identity)
+    thread = read_thread(db, case.id, thread_key, for_reporter=True)
     mark_read(db, case.id, by_reporter=True)
-    return ReporterInbox(reference=case.reference, status=case.status, thread=thread)
+    return ReporterInbox(
+        reference=case.reference,
+        status=case.status,
+        thread=thread,
+        answers=read_report(db, case.id, thread_key),
+        acknowledgement_days=deadlines.acknowledgement_days(
+            case.received_on, case.acknowledgement_due
+        ),
+    )
 
 
 def send_reply(
@@ -83,9 +98,17 @@ def send_reply(
 
 
 def hide_message(db: Session, identity: ReporterIdentity, message_id: str) -> bool:
-    """The reporter deletes their copy of a message (caseworkers keep theirs); False if unknown."""
+    """The reporter deletes their copy of a message (caseworkers keep theirs); False if unknown.
+
+    Only a message a person wrote (the reporter or a caseworker) can be deleted: a system
+    message holds nothing but the service's own words, so it has no copy worth deleting.
+    """
     message = db.scalar(
-        select(Message).where(Message.id == message_id, Message.case_id == identity.case_id)
+        select(Message).where(
+            Message.id == message_id,
+            Message.case_id == identity.case_id,
+            Message.author != Author.SYSTEM,
+        )
     )
     if message is None:
         return False

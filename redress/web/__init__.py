@@ -9,7 +9,7 @@ from redress.web.downloads import content_disposition, send_decrypted
 from redress.web.errors import render_error
 from redress.web.key_sessions import begin_key_session, current_key_session, end_key_session
 from redress.web.services import commit, db, services
-from redress.web.uploads import uploads
+from redress.web.uploads import too_large_uploads, uploads
 
 # What a view needs, in one import.
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "render_error",
     "send_decrypted",
     "services",
+    "too_large_uploads",
     "uploads",
 ]

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
 from werkzeug.exceptions import HTTPException
 
+from redress.cases.uploads import shown_filename
 from redress.i18n.languages import LANGUAGES, TRANSLATIONS
 from redress.store.blobs import STALE_UPLOAD, LocalBlobStore
 from redress.store.config import Config
@@ -28,6 +29,7 @@ from redress.web.uploads import (
     MAX_FORM_FIELDS,
     EncryptingRequest,
     discard_uncommitted_uploads,
+    refuse_too_large_files,
     refuse_too_many_fields,
 )
 
@@ -58,7 +60,10 @@ def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -
     # Temporary files left by a worker that was killed mid-upload (ciphertext, but still litter).
     app.extensions["redress"].blobs.sweep_pending(older_than=STALE_UPLOAD)
     app.request_class = EncryptingRequest
-    app.before_request(refuse_too_many_fields)
+    app.before_request(refuse_too_many_fields)  # parses the form, files included
+    if name != "intake":
+        # The intake's views answer a file over the size limit with the form filled in.
+        app.before_request(refuse_too_large_files)
     app.url_value_preprocessor(refuse_malformed_ids)
     Babel(
         app,
@@ -75,6 +80,9 @@ def configure_app(app: Flask, config: Config, *, name: str, secret_key: bytes) -
         [FileSystemLoader(Path(app.root_path) / "templates"), PackageLoader("redress.web")]
     )
     app.jinja_env.globals.pop("config", None)
+    # Every stored file name is shown through this filter: what could reorder or hide text in
+    # it (a right-to-left override...) is shown escaped.
+    app.jinja_env.filters["filename"] = shown_filename
     app.after_request(set_security_headers)
     app.teardown_request(lambda _error: discard_uncommitted_uploads())
     app.teardown_appcontext(close_db)

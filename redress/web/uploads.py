@@ -20,13 +20,26 @@ UPLOAD_READ_BYTES = 1024 * 1024
 
 
 class _ParsedUpload(EncryptedUpload):
-    """An upload written by Werkzeug's parser: a file over the limit refuses the request (413)."""
+    """An upload written by Werkzeug's parser. A file over the per-file limit is marked
+    :attr:`too_large`: its encrypted blob is discarded at once and the rest of its bytes are
+    read and dropped, so the form's other fields are still parsed and a page can give back what
+    was typed (:func:`too_large_uploads`). Nothing of it is ever stored."""
+
+    too_large = False
 
     def write(self, data: bytes) -> int:
+        if self.too_large:
+            return len(data)
         try:
             return super().write(data)
         except FileTooLarge:
-            raise RequestEntityTooLarge() from None
+            self.too_large = True
+            self.discard()
+            return len(data)
+
+    def finish(self) -> None:
+        if not self.too_large:
+            super().finish()
 
 
 class EncryptingRequest(Request):
@@ -63,8 +76,23 @@ class EncryptingRequest(Request):
         return upload
 
 
+def too_large_uploads() -> list[EncryptedUpload]:
+    """The files of this request over the per-file limit (none of them is kept)."""
+    return [
+        upload
+        for upload in received_uploads()
+        if isinstance(upload, _ParsedUpload) and upload.too_large
+    ]
+
+
 def uploads(field: str) -> list[EncryptedUpload]:
-    """The encrypted uploads sent in a file field, leaving out empty file inputs."""
+    """The encrypted uploads sent in a file field, leaving out empty file inputs.
+
+    A request with a file over the per-file limit is refused (413) here, unless the view asked
+    :func:`too_large_uploads` first and answered itself (the intake gives the form back filled in).
+    """
+    if too_large_uploads():
+        raise RequestEntityTooLarge()
     found: list[EncryptedUpload] = []
     for storage in request.files.getlist(field):
         upload = storage.stream
@@ -76,6 +104,14 @@ def uploads(field: str) -> list[EncryptedUpload]:
 def discard_uncommitted_uploads() -> None:
     for upload in received_uploads():
         upload.discard()
+
+
+def refuse_too_large_files() -> None:
+    """Before the view (the console's): a request carrying a file over the per-file limit gets
+    the plain 413 page, as when the parser stopped at it. The intake does not use this hook: its
+    views give the form back filled in instead (intake/views.py)."""
+    if too_large_uploads():
+        raise RequestEntityTooLarge()
 
 
 def refuse_too_many_fields() -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from redress.keys.blind_index import distribute_index_key
 from redress.reporting import submission_tokens, submissions
 from redress.staff import accounts
-from redress.staff.accounts import StaffIdentity
+from redress.staff.identity import StaffIdentity
 from redress.store.config import Config
 from redress.store.models import CaseKey, KeyKind, Recipient
 from tests.helpers import REPORT_TEXT, Authenticator, Staff
