@@ -33,12 +33,14 @@ from caseworker.auth import carried_text, permission_required
 from caseworker.cases import ReplyForm, render_case
 from caseworker.forms import stripped
 from caseworker.sections import Section, register
+from redress.cases.deadlines import has_passed
 from redress.casework import investigation
 from redress.casework.access import Colleague
 from redress.casework.investigation import NOTE_MAX_LENGTH, TASK_TITLE_MAX_LENGTH
 from redress.i18n.console import describe_step
 from redress.keys.permissions import Permission
 from redress.staff.identity import StaffIdentity
+from redress.store import clock
 from redress.store.text import clean_text
 from redress.web import commit, db, render_error, uploads
 from redress.web.forms import Form
@@ -94,6 +96,7 @@ class EvidenceForm(Form):
 NOTICES = {
     "note": "The note was added.",
     "task": "The task was added.",
+    "task_overdue": "The task was added. Its due date has passed: it is listed as overdue.",
     "completed": "The task was marked as done.",
     "reopened": "The task was reopened.",
     "evidence": "The evidence was stored.",
@@ -167,7 +170,9 @@ def add_task(case_id: str) -> ResponseReturnValue:
     except investigation.NotAnOwnerError:
         form.task_owner.errors.append("Please choose a colleague who holds this case.")
         return _refused(case_id, task_form=form)
-    return _done(case_id, "task")
+    return _done(
+        case_id, "task_overdue" if has_passed(form.task_due.data, clock.today()) else "task"
+    )
 
 
 @blueprint.post("/cases/<case_id>/tasks/<task_id>/<any(complete, reopen):change>")

@@ -190,6 +190,24 @@ def test_tasks_go_to_holders_of_the_case_and_can_be_done_and_reopened(
     assert case_action(alice.client, case_id, f"tasks/{task.id}/delete") == 404
 
 
+def test_a_task_due_in_the_past_is_added_with_a_warning(
+    intake: FlaskClient, sign_in: Callable[..., SignedIn], db: Session
+) -> None:
+    alice = sign_in("alice")
+    case_id = new_case(intake, db, REPORT).id
+    token = csrf_token(alice.client, f"/cases/{case_id}")
+    warned = "Its due date has passed: it is listed as overdue."
+    for days, warning in ((-1, True), (0, False), (3, False)):
+        due = (clock.today() + timedelta(days=days)).isoformat()
+        data = {"csrf_token": token, "task_title": TASK, "task_owner": alice.id, "task_due": due}
+        added = alice.client.post(f"/cases/{case_id}/tasks", data=data, follow_redirects=True)
+        assert added.status_code == 200
+        text = added.get_data(as_text=True)
+        assert (warned in text) is warning, due
+        assert (">The task was added.<" in text) is not warning, due
+    assert count(db, Task) == 3
+
+
 def test_evidence_keeps_its_metadata_and_never_reaches_the_reporter(
     intake: FlaskClient, sign_in: Callable[..., SignedIn], db: Session
 ) -> None:

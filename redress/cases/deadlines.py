@@ -68,6 +68,12 @@ def urgency_of(due: date | None, today: date) -> Urgency | None:
     return None
 
 
+def has_passed(due: date | None, today: date) -> bool:
+    """Whether the deadline is overdue (:func:`urgency_of`): a task given a date already past,
+    say."""
+    return urgency_of(due, today) is Urgency.OVERDUE
+
+
 def urgency_sql(due: SQLColumnExpression[date | None], today: date) -> ColumnElement[str | None]:
     """The urgency of a deadline, in SQL (:func:`urgency_of`)."""
     return case(

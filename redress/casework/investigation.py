@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from crypto.fields import FieldContext
 from redress import audit
 from redress.audit import AuditAction
+from redress.cases import deadlines
 from redress.cases.attachments import AttachmentView, _view, attach_upload
 from redress.cases.uploads import EncryptedUpload
 from redress.casework.access import Colleague
@@ -262,7 +263,7 @@ def _tasks(db: Session, case_id: str, key: bytes) -> list[TaskView]:
             username,
             task.due_on,
             task.done_on,
-            task.done_on is None and task.due_on is not None and task.due_on < today,
+            task.done_on is None and deadlines.has_passed(task.due_on, today),
         )
         for task, username in rows
     ]
