@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import format_number
+from flask_babel import format_decimal, format_number
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from wtforms import (
@@ -24,11 +25,34 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from redress.cases.fields import Answer
 from redress.i18n.questions import QUESTIONS, Kind, Question
+from redress.store.config import MIB
 from redress.store.text import clean_text
+from redress.web import services
 from redress.web.forms import CheckboxesField, Form
 
 MAX_MESSAGE_CHARS = 50_000
 INCOMPLETE_FORM = _l("This form is incomplete. Please open it again.")
+
+
+def megabytes(size: int) -> str:
+    """A size in bytes as MB (MiB) the reader's way, to one decimal where needed: "2", "1,5"."""
+    return str(format_decimal(round(size / MIB, 1)))
+
+
+def upload_limits() -> str:
+    """The size limits of this instance, said before the reporter chooses files."""
+    config = services().config
+    return str(
+        _(
+            "Each file may be up to %(file)s MB, and all files together up to %(total)s MB.",
+            file=megabytes(config.max_file_bytes),
+            total=megabytes(config.max_submission_bytes),
+        )
+    )
+
+
+def _supporting_files_hint() -> str:
+    return f"{_('Documents, images or recordings that support your report.')} {upload_limits()}"
 
 
 def _too_long(limit: int) -> LazyString:
@@ -80,7 +104,8 @@ class _ReportFormBase(Form):
     )
     attachments = MultipleFileField(
         _l("Files (optional)"),
-        description=_l("Documents, images or recordings that support your report."),
+        # Read when the form is shown: the limits are the instance's, in the reader's language.
+        description=LazyString(_supporting_files_hint),
     )
     clean_metadata = _clean_metadata_field()
     identity_name = StringField(
@@ -170,7 +195,7 @@ class ReplyForm(Form):
             ),
         ],
     )
-    attachments = MultipleFileField(_l("Files (optional)"))
+    attachments = MultipleFileField(_l("Files (optional)"), description=LazyString(upload_limits))
     clean_metadata = _clean_metadata_field()
     submit = SubmitField(_l("Send"))
 

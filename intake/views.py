@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -19,6 +18,7 @@ from intake.forms import (
     ReceiptForm,
     ReplyForm,
     ReportForm,
+    megabytes,
 )
 from intake.limits import kdf_slot, limits, login_attempt, new_challenge
 from redress.cases.attachments import DamagedFileError
@@ -51,7 +51,6 @@ from redress.web.services import received_uploads
 
 blueprint = Blueprint("intake", __name__)
 
-MIB = 1024 * 1024
 
 STATUS_TEXTS = {
     CaseStatus.RECEIVED: _l("Received"),
@@ -168,7 +167,7 @@ def _refuse_too_large_files(field: MultipleFileField) -> list[str] | None:
     too_large = too_large_uploads()
     if not too_large:
         return None
-    limit = format_decimal(round(services().config.max_file_bytes / MIB, 1))
+    limit = megabytes(services().config.max_file_bytes)
     for upload in too_large:
         field.errors.append(
             _(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from crypto.receipts import new_receipt
 from intake import create_app
 from redress.store.config import Config
 from redress.store.models import Attachment, AuditEvent, Case, Message, Reporter
+from redress.web.language import LANGUAGE_COOKIE
 from tests.helpers import (
     SignedIn,
     Staff,
@@ -241,6 +243,35 @@ def post_large(client: FlaskClient, path: str, data: dict[str, object]) -> TestR
     stream, _length, boundary = stream_encode_multipart(fields, use_tempfile=False)
     content_type = f"multipart/form-data; boundary={boundary}"
     return client.post(path, data=stream.getvalue(), content_type=content_type)
+
+
+def said_with_the_file_field(page: str) -> str:
+    """The hint a screen reader reads with the page's file field (its aria-describedby)."""
+    field = re.search(r'<input[^>]*type="file"[^>]*>', page)
+    assert field, "no file field on the page"
+    described = re.search(r'aria-describedby="([^"]+)"', field[0])
+    assert described, field[0]
+    hint = re.search(rf'id="{re.escape(described[1])}">([^<]*)<', page)
+    assert hint, described[1]
+    return hint[1]
+
+
+def test_the_limits_are_said_with_the_file_fields_before_any_file_is_chosen(
+    config: Config,
+) -> None:
+    mib = 1024 * 1024
+    app = create_app(replace(config, max_file_bytes=7 * mib // 2, max_submission_bytes=20 * mib))
+    client = app.test_client()
+    report = client.get("/report").get_data(as_text=True)
+    confirm_receipt(client, receipt_from(submit_report(client, "A report.")))
+    inbox = client.get("/inbox").get_data(as_text=True)
+    client.set_cookie(LANGUAGE_COOKIE, "es")
+    spanish = client.get("/report").get_data(as_text=True)
+    app.extensions["redress"].database.dispose()
+    said = "Each file may be up to 3.5 MB, and all files together up to 20 MB."
+    assert said in said_with_the_file_field(report)
+    assert said == said_with_the_file_field(inbox)
+    assert "Cada archivo puede ocupar hasta 3,5 MB" in said_with_the_file_field(spanish)
 
 
 def test_a_file_over_the_per_file_limit_keeps_the_report_typed(config: Config, db: Session) -> None:
