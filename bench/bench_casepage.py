@@ -63,7 +63,7 @@ MESSAGE_TEXT = (
 ) * 2
 _CSRF_MARK = 'name="csrf_token" value="'
 _SUBMISSION_MARK = 'name="submission_token" type="hidden" value="'
-_MESSAGE_NUMBER = re.compile(r'<div class="text">(\d+): ')
+_MESSAGE_NUMBER = re.compile(r'<div class="text"[^>]*>(\d+): ')
 
 
 def _hidden(page: str, mark: str) -> str:
