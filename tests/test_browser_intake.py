@@ -536,6 +536,37 @@ def test_no_horizontal_scrolling(walk: Walk, browser: Browser, viewport: str) ->
     )
 
 
+_MEASURE_CHOICES = """() => [...document.querySelectorAll('ul.choices')].map(list => ({
+  bullets: getComputedStyle(list).listStyleType,
+  options: [...list.querySelectorAll('li')].map(item => {
+    const box = item.querySelector('input').getBoundingClientRect();
+    const label = item.querySelector('label').getBoundingClientRect();
+    const middle = box.top + box.height / 2;
+    return {label: item.innerText.trim(), beside: middle > label.top && middle < label.bottom};
+  }),
+}))"""
+
+
+@pytest.mark.parametrize("walk", ["en", "ar"], indirect=True)
+def test_choices_are_laid_out_as_groups(walk: Walk, browser: Browser) -> None:
+    """A group of checkboxes shows no list bullets, and each box sits beside its label."""
+    problems = []
+    groups = 0
+    with replay(browser) as replayer:
+        for snapshot in walk.pages:
+            for group in replayer.show(snapshot).evaluate(_MEASURE_CHOICES):
+                groups += 1
+                if group["bullets"] != "none":
+                    problems.append(f"{snapshot.name}: bullets ({group['bullets']})")
+                problems += [
+                    f"{snapshot.name}: the box of {option['label']!r} is not beside its label"
+                    for option in group["options"]
+                    if not option["beside"]
+                ]
+    assert groups, "no group of choices on any page"
+    assert problems == [], "\n".join(problems)
+
+
 # Keyboard only.
 
 
