@@ -51,7 +51,6 @@ from redress.web.services import received_uploads
 
 blueprint = Blueprint("intake", __name__)
 
-
 STATUS_TEXTS = {
     CaseStatus.RECEIVED: _l("Received"),
     CaseStatus.ACKNOWLEDGED: _l("Received and acknowledged"),

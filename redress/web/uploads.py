@@ -91,8 +91,7 @@ def uploads(field: str) -> list[EncryptedUpload]:
     A request with a file over the per-file limit is refused (413) here, unless the view asked
     :func:`too_large_uploads` first and answered itself (the intake gives the form back filled in).
     """
-    if too_large_uploads():
-        raise RequestEntityTooLarge()
+    refuse_too_large_files()
     found: list[EncryptedUpload] = []
     for storage in request.files.getlist(field):
         upload = storage.stream
