@@ -35,13 +35,10 @@ from redress.store.db import Database
 from redress.store.migrations import upgrade
 from redress.store.models import Role
 from tests.helpers import (
-    NEW_PASSPHRASE,
     REPORT_TEXT,
-    Authenticator,
     SignedIn,
     Staff,
-    change_passphrase,
-    console_login,
+    first_sign_in,
 )
 from tests.support import domain
 from tests.support.availability import unavailable
@@ -254,13 +251,7 @@ def sign_in(console_app: Flask, make_caseworker: Callable[..., Staff]) -> Callab
         client: FlaskClient | None = None,
     ) -> SignedIn:
         staff = who if isinstance(who, Staff) else make_caseworker(who or role.value, role)
-        client = client or console_app.test_client()
-        authenticator = Authenticator(staff.account.totp_secret)
-        username = staff.account.username
-        code = authenticator.next_code()
-        assert console_login(client, username, staff.passphrase, code).status_code == 302
-        assert change_passphrase(client, staff.passphrase, NEW_PASSPHRASE).status_code == 302
-        return SignedIn(client, staff, authenticator)
+        return first_sign_in(client or console_app.test_client(), staff)
 
     return sign
 

@@ -13,14 +13,12 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 
 from redress.store.models import Role
-from tests.conftest import Staff
 from tests.helpers import (
-    Authenticator,
+    Staff,
     case_ids,
-    change_passphrase,
     confirm_receipt,
-    console_login,
     csrf_token,
+    first_sign_in,
     receipt_from,
     submit_report,
 )
@@ -37,16 +35,10 @@ MALFORMED_IDS = [
 ]
 
 
-def sign_in(console: FlaskClient, staff: Staff) -> None:
-    code = Authenticator(staff.account.totp_secret).next_code()
-    assert console_login(console, staff.account.username, staff.passphrase, code).status_code == 302
-    assert change_passphrase(console, staff.passphrase, "a long new passphrase").status_code == 302
-
-
 def test_a_malformed_id_in_a_console_address_is_not_found(
     console: FlaskClient, intake: FlaskClient, make_caseworker: Callable[..., Staff]
 ) -> None:
-    sign_in(console, make_caseworker("ida"))
+    first_sign_in(console, make_caseworker("ida"))
     submit_report(intake, "a report")
     [case_id] = case_ids(console)
     token = csrf_token(console, "/")
@@ -76,7 +68,7 @@ def test_a_malformed_id_in_an_intake_address_is_not_found(intake: FlaskClient) -
 def test_nul_in_the_audit_log_filter_is_not_a_server_error(
     console: FlaskClient, make_caseworker: Callable[..., Staff]
 ) -> None:
-    sign_in(console, make_caseworker("aude", Role.AUDITOR))
+    first_sign_in(console, make_caseworker("aude", Role.AUDITOR))
     for query in ("case=%00", "case=ab%00cd", "action=%00", "caseworker=%00&page=%00"):
         response = console.get(f"/audit?{query}")
         assert response.status_code in (200, 400), (query, response.status_code)

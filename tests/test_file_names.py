@@ -26,14 +26,12 @@ import redress.cases.uploads
 from redress.cases.uploads import UNNAMED_FILE, clean_filename, shown_filename
 from redress.store.models import Attachment, KeyKind
 from redress.web.downloads import content_disposition
-from tests.conftest import Staff
 from tests.helpers import (
-    Authenticator,
+    Staff,
     case_ids,
-    change_passphrase,
     confirm_receipt,
-    console_login,
     csrf_token,
+    first_sign_in,
     receipt_from,
     report_form,
 )
@@ -132,12 +130,6 @@ def check_download(client: FlaskClient, path: str) -> tuple[str, bytes]:
     return unquote(match["encoded"]), response.data
 
 
-def sign_in(console: FlaskClient, staff: Staff) -> None:
-    code = Authenticator(staff.account.totp_secret).next_code()
-    assert console_login(console, staff.account.username, staff.passphrase, code).status_code == 302
-    assert change_passphrase(console, staff.passphrase, "a long new passphrase").status_code == 302
-
-
 def report_with_files(intake: FlaskClient, tag: str) -> None:
     """A report with a file of each name, its receipt confirmed: the reporter is in the inbox."""
     fields = {**report_form(intake), "what_happened": "Files with strange names"}
@@ -170,7 +162,7 @@ def test_uploads_on_both_sides_are_cleaned_and_download_on_both_sides(
     make_caseworker: Callable[..., Staff],
     db: Session,
 ) -> None:
-    sign_in(console, make_caseworker("nina"))
+    first_sign_in(console, make_caseworker("nina"))
     report_with_files(intake, "report")
     reply = {"csrf_token": csrf_token(intake, "/inbox"), "text": "And more files"}
     assert send(intake, "/inbox", reply, "attachments", "reply").status_code == 302
@@ -199,7 +191,7 @@ def test_names_stored_before_cleaning_still_download(
 ) -> None:
     """Files stored with their names as sent (before names were cleaned on arrival) download
     with a valid header on both sides: the header cleans whatever name it is given."""
-    sign_in(console, make_caseworker("otto"))
+    first_sign_in(console, make_caseworker("otto"))
     with monkeypatch.context() as before_the_fix:
         before_the_fix.setattr(redress.cases.uploads, "clean_filename", lambda name: name)
         report_with_files(intake, "old")
@@ -251,7 +243,7 @@ def test_names_stored_before_cleaning_are_shown_escaped_everywhere(
     """A name stored as sent (before names were cleaned on arrival) with a right-to-left
     override is shown escaped on the case page (report files, thread, evidence) and in the
     reporter's inbox, never reversed."""
-    sign_in(console, make_caseworker("rita"))
+    first_sign_in(console, make_caseworker("rita"))
     with monkeypatch.context() as before_the_fix:
         before_the_fix.setattr(redress.cases.uploads, "clean_filename", lambda name: name)
         fields = {**report_form(intake), "what_happened": "A file with a reversed name"}

@@ -24,19 +24,16 @@ from caseworker import create_app as create_console
 from intake import create_app as create_intake
 from redress.store.config import Config
 from redress.store.models import Role
-from tests.conftest import Staff
 from tests.helpers import (
-    Authenticator,
-    change_passphrase,
+    Staff,
     confirm_receipt,
-    console_login,
     csrf_token,
+    first_sign_in,
     receipt_from,
     report_form,
 )
 from tests.support.fuzz import Knowledge, Route, explore, fuzz_route, real_values, routes
 
-NEW_PASSPHRASE = "a long passphrase for fuzzing"
 # Generated requests per route (after the sweep of its known query parameters): enough to mix
 # real values, look-alike ids and garbage in each part of a request, few enough that both apps
 # on both engines take well under a minute.
@@ -106,10 +103,7 @@ def _reporter(intake: Flask) -> Visitor:
 
 
 def _staff(console: Flask, staff: Staff) -> Visitor:
-    client = console.test_client()
-    code = Authenticator(staff.account.totp_secret).next_code()
-    assert console_login(client, staff.account.username, staff.passphrase, code).status_code == 302
-    assert change_passphrase(client, staff.passphrase, NEW_PASSPHRASE).status_code == 302
+    client = first_sign_in(console.test_client(), staff).client
     return Visitor(client, csrf_token(client, "/account/two-factor"))
 
 

@@ -31,12 +31,10 @@ from redress.store.config import Config
 from redress.store.db import Database
 from redress.store.models import Attachment, Case, KeyKind, SessionRecord, SubmissionToken, new_id
 from tests.helpers import (
-    Authenticator,
     case_ids,
-    change_passphrase,
     confirm_receipt,
-    console_login,
     csrf_token,
+    first_sign_in,
     receipt_from,
     report_form,
     reporter_login,
@@ -68,14 +66,6 @@ def reflected(db: Session, name: str) -> Table:
     metadata = MetaData()
     metadata.reflect(db.get_bind(), only=[name])
     return metadata.tables[name]
-
-
-def sign_in(console: FlaskClient, make_caseworker: Any) -> None:
-    staff = make_caseworker("uma")
-    console_login(
-        console, "uma", staff.passphrase, Authenticator(staff.account.totp_secret).next_code()
-    )
-    change_passphrase(console, staff.passphrase, "uma's long passphrase")
 
 
 # The audit chain.
@@ -149,7 +139,7 @@ def test_blob_files_and_directories_carry_only_the_day(
     make_caseworker: Any,
     config: Config,
 ) -> None:
-    sign_in(console, make_caseworker)
+    first_sign_in(console, make_caseworker("uma"))
     receipt = send_report(intake, [(b"evidence " * 1000, "evidence.txt")])
     confirm_receipt(intake, receipt)
     sent = intake.post(

@@ -20,8 +20,7 @@ from redress.staff.attempts import FREE_ATTEMPTS, MAX_BACKOFF
 from redress.store import clock
 from redress.store.db import Database
 from redress.store.models import Caseworker
-from tests.conftest import Staff
-from tests.helpers import Authenticator
+from tests.helpers import Authenticator, Staff
 
 THREADS = 12
 T = TypeVar("T")

@@ -29,8 +29,7 @@ from redress.staff import accounts, recovery_codes
 from redress.staff.attempts import FREE_ATTEMPTS
 from redress.store import clock
 from redress.store.models import AuditEvent, Caseworker, RecoveryCode
-from tests.conftest import Staff
-from tests.helpers import Authenticator, console_login, csrf_token
+from tests.helpers import Authenticator, Staff, console_login, csrf_token
 
 WRONG_ATTEMPTS = 3 * FREE_ATTEMPTS
 SAME_CODE_ATTEMPTS = 4
